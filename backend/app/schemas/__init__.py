@@ -1,0 +1,1 @@
+"""Pydantic schemas by role (Create/Public/...), kept apart from the ORM models."""

@@ -1,0 +1,1 @@
+"""Business capabilities called by routes (one module per capability)."""

@@ -1,0 +1,1 @@
+"""Backend tests: the FastAPI app against a real database (SQLite or PostgreSQL)."""

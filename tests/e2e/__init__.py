@@ -1,0 +1,1 @@
+"""End-to-end tests: the whole stack started once per session and spoken to over HTTP."""
