@@ -1,7 +1,8 @@
 """Answers to legal and union-benefit questions, rendered from the knowledge base.
 
 Lives here: ``action_answer_question``, which maps the recognised intent to its fact in
-knowledge/ and sends the rendered, cited answer with "xem thêm" buttons. Must not contain
+knowledge/ and sends the rendered, cited answer with "xem thêm" buttons; when the question
+carries the worker's own numbers and a calculator exists, it hands over to the calculator. Must not contain
 legal text or figures (they are data in knowledge/), and must not guess when no fact exists:
 then it says so and offers a union officer.
 """
@@ -11,8 +12,10 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.calculation import calculator_for_intent, latest_calculator_request, start_events
 from actions.conversation import latest_entities, latest_intent
 from actions.knowledge import load_knowledge
 from actions.settings import get_settings
@@ -48,11 +51,19 @@ class ActionAnswerQuestion(Action):
             No events.
         """
         intent = latest_intent(tracker) or ""
+        request = latest_calculator_request(tracker)
+        if request is not None and not tracker.active_loop_name:
+            calculator, entities = request
+            return [*start_events(calculator, entities), FollowupAction("calculator_form")]
         answer = load_knowledge().answer(intent, latest_entities(tracker), get_settings().today())
         if answer is None:
             dispatcher.utter_message(text=NO_FACT_REPLY, buttons=[OFFICER_BUTTON])
             return []
         buttons = list(answer.buttons)
+        calculator = calculator_for_intent(intent)
+        if calculator is not None:
+            start = f'/start_calculation{{"calc_kind": "{calculator.kind}"}}'
+            buttons = [{"title": "Tính giúp em", "payload": start}, *buttons[:2]]
         if answer.unverified:
             buttons = [*buttons[:2], OFFICER_BUTTON]
         dispatcher.utter_message(text=answer.text, buttons=buttons)

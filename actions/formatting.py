@@ -15,7 +15,8 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from babel.dates import format_date as babel_format_date
-from babel.numbers import format_decimal, format_percent as babel_format_percent
+from babel.numbers import format_decimal
+from babel.numbers import format_percent as babel_format_percent
 
 __all__ = [
     "LOCALE",

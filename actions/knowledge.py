@@ -44,6 +44,7 @@ __all__ = [
 
 DEFAULT_DIRECTORY = Path(__file__).resolve().parent.parent / "knowledge"
 STATUSES = frozenset({"verified", "unverified"})
+WHOLE_DOCUMENT = "-"  # basis article when the article number could not be read in a source
 SLUG_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 RAW_FIGURE_RE = re.compile(r"\d{5,}")
 POLITE_OPENER_RE = re.compile(r"^Dạ,?\s*")
@@ -99,8 +100,11 @@ class Basis:
         """Returns the basis as cited in answers.
 
         Returns:
-            For example ``"Điều 3 Nghị định 293/2025/NĐ-CP"``.
+            For example ``"Điều 3 Nghị định 293/2025/NĐ-CP"``; the document alone when the
+            article is ``"-"`` (its number was not read in a source).
         """
+        if self.article == WHOLE_DOCUMENT:
+            return self.document
         return f"{self.article} {self.document}"
 
 
@@ -309,7 +313,7 @@ class KnowledgeBase:
                 body = f"{_period_label(rendering.period)}: {_strip_polite_opener(body)}"
             blocks.append(_with_citation(body, rendering.period))
         if future:
-            blocks.append(self._future_note(fact, year, inputs, renderings[-1].as_of))
+            blocks.append(self.render_future_note(fact, year, inputs, renderings[-1].as_of))
         return self._build_answer(fact, blocks, [rendering.period for rendering in renderings])
 
     def render_body(
@@ -399,10 +403,20 @@ class KnowledgeBase:
         body = _strip_polite_opener(self.render_body(fact, current, as_of, None, inputs))
         return self._build_answer(fact, [_with_citation(f"{intro}\n{body}", current)], [current])
 
-    def _future_note(
+    def render_future_note(
         self, fact: Fact, year: int | None, inputs: Mapping[str, Any], as_of: date
     ) -> str:
-        """Renders the fact's note about years after its newest period."""
+        """Renders the fact's note about years after its newest period.
+
+        Args:
+            fact: The fact.
+            year: The year asked about.
+            inputs: Normalised entities.
+            as_of: The date the newest period's figures are read at.
+
+        Returns:
+            The note, or a generic one when the fact has no ``future_note``.
+        """
         template = self._future_notes.get(fact.id)
         if template is None:
             return GENERIC_FUTURE_NOTE.format(year=year)
@@ -515,10 +529,12 @@ def _normalise_entities(entities: Mapping[str, Any] | None) -> dict[str, Any]:
 
 def _build_environment() -> Environment:
     """Creates the Jinja environment: strict undefined, vi_VN filters, no autoescape."""
+    # trim_blocks stays off: a tag ending a text line must not swallow that line's newline;
+    # lines left empty by tags on their own line are dropped by _tidy.
     environment = Environment(
         undefined=StrictUndefined,
         autoescape=False,
-        trim_blocks=True,
+        trim_blocks=False,
         lstrip_blocks=True,
     )
     environment.filters.update(
@@ -683,7 +699,7 @@ class _FileReader:
 
     def check_order(self, periods: tuple[Period, ...], fact_id: str) -> None:
         """Requires periods newest first and never overlapping."""
-        for newer, older in zip(periods, periods[1:]):
+        for newer, older in zip(periods, periods[1:], strict=False):
             if older.valid_to is None or older.valid_to >= newer.valid_from:
                 raise self.fail(
                     f"periods must be newest first and must not overlap "
@@ -730,7 +746,7 @@ def _check_renders(knowledge: KnowledgeBase) -> None:
                 where = f"{fact.source_file}: fact {fact.id!r}: period {period.valid_from}"
                 try:
                     body = knowledge.render_body(fact, period, period.valid_from, None, variant)
-                    note = knowledge._future_note(
+                    note = knowledge.render_future_note(
                         fact, period.valid_from.year + 1, variant, period.valid_from
                     )
                 except (TemplateError, ArithmeticError, LookupError, TypeError, ValueError) as err:

@@ -22,6 +22,7 @@ __all__ = [
     "MalformedEvent",
     "START_INTENT",
     "build_start_message",
+    "clean_ref",
     "parse_messenger_payload",
     "parse_zalo_event",
 ]
@@ -103,6 +104,18 @@ class InboundEvent:
         )
 
 
+def clean_ref(ref: str | None) -> str:
+    """Keeps only the characters a referral value may hold (letters, digits, ``_-=.:``).
+
+    Args:
+        ref: The raw value from the platform.
+
+    Returns:
+        The cleaned value, at most 250 characters; empty when nothing is left.
+    """
+    return _REF_UNSAFE.sub("", ref or "")[:_REF_MAX_LENGTH]
+
+
 def build_start_message(ref: str | None) -> str:
     """Builds the user message that starts a conversation, e.g. ``/start{"ref": "survey"}``.
 
@@ -114,7 +127,7 @@ def build_start_message(ref: str | None) -> str:
     Returns:
         The message text.
     """
-    clean = _REF_UNSAFE.sub("", ref or "")[:_REF_MAX_LENGTH]
+    clean = clean_ref(ref)
     if not clean:
         return f"/{START_INTENT}"
     return f"/{START_INTENT}" + json.dumps({REF_ENTITY: clean})
@@ -179,13 +192,17 @@ def parse_zalo_event(payload: Any) -> InboundEvent:
         metadata = {**base_metadata, "source": source}
         event_id = f"{event_name}:{user_id}:{timestamp_ms}"
         if event_name == "unfollow":
-            return InboundEvent("zalo", event_id, EventKind.UNFOLLOW, user_id, "", timestamp_ms, metadata)
+            return InboundEvent(
+                "zalo", event_id, EventKind.UNFOLLOW, user_id, "", timestamp_ms, metadata
+            )
         # Zalo links carry no ref parameter; the follow source (OA profile, QR code, article...)
         # is the closest equivalent of Messenger's m.me ?ref=.
         start_text = build_start_message(source)
-        if source:
-            metadata[REF_ENTITY] = source
-        return InboundEvent("zalo", event_id, EventKind.START, user_id, start_text, timestamp_ms, metadata)
+        if clean_ref(source):
+            metadata[REF_ENTITY] = clean_ref(source)
+        return InboundEvent(
+            "zalo", event_id, EventKind.START, user_id, start_text, timestamp_ms, metadata
+        )
 
     if event_name.startswith("user_send_"):
         sender = _require_mapping(body.get("sender"), "sender")
@@ -200,12 +217,18 @@ def parse_zalo_event(payload: Any) -> InboundEvent:
             if text.startswith("/"):
                 # Taps on oa.query buttons arrive as the button payload.
                 metadata["quick_reply_payload"] = text
-            return InboundEvent("zalo", msg_id, EventKind.TEXT, user_id, text, timestamp_ms, metadata)
+            return InboundEvent(
+                "zalo", msg_id, EventKind.TEXT, user_id, text, timestamp_ms, metadata
+            )
         if event_name in _ZALO_TEXT_WITH_ATTACHMENT and isinstance(text, str) and text.strip():
             metadata["attachments"] = _attachment_types(message.get("attachments"))
-            return InboundEvent("zalo", msg_id, EventKind.TEXT, user_id, text, timestamp_ms, metadata)
+            return InboundEvent(
+                "zalo", msg_id, EventKind.TEXT, user_id, text, timestamp_ms, metadata
+            )
         metadata["attachments"] = _attachment_types(message.get("attachments"))
-        return InboundEvent("zalo", msg_id, EventKind.UNSUPPORTED, user_id, "", timestamp_ms, metadata)
+        return InboundEvent(
+            "zalo", msg_id, EventKind.UNSUPPORTED, user_id, "", timestamp_ms, metadata
+        )
 
     sender_id = ""
     sender = body.get("sender")
@@ -214,7 +237,9 @@ def parse_zalo_event(payload: Any) -> InboundEvent:
     event_id = f"{event_name}:{sender_id or body.get('user_id', '')}:{timestamp_ms}"
     if event_name.startswith(_ZALO_IGNORED_PREFIXES):
         base_metadata["echo"] = True
-    return InboundEvent("zalo", event_id, EventKind.IGNORED, sender_id, "", timestamp_ms, base_metadata)
+    return InboundEvent(
+        "zalo", event_id, EventKind.IGNORED, sender_id, "", timestamp_ms, base_metadata
+    )
 
 
 def _attachment_types(attachments: Any) -> list[str]:
@@ -269,17 +294,28 @@ def parse_messenger_payload(payload: Any) -> list[InboundEvent]:
                 event = _parse_messenger_item(_require_mapping(item, f"{key} item"), page_id)
                 if key == "standby":
                     event = InboundEvent(
-                        "messenger", event.event_id, EventKind.IGNORED, event.sender_id, "",
-                        event.timestamp_ms, {**event.metadata, "standby": True},
+                        "messenger",
+                        event.event_id,
+                        EventKind.IGNORED,
+                        event.sender_id,
+                        "",
+                        event.timestamp_ms,
+                        {**event.metadata, "standby": True},
                     )
                 events.append(event)
     return events
 
 
 def _parse_messenger_item(item: Mapping[str, Any], page_id: str) -> InboundEvent:
-    sender_id = _require_str_id(_require_mapping(item.get("sender"), "sender").get("id"), "sender.id")
+    sender_id = _require_str_id(
+        _require_mapping(item.get("sender"), "sender").get("id"), "sender.id"
+    )
     timestamp_ms = _read_timestamp(item.get("timestamp"), "timestamp")
-    metadata: dict[str, Any] = {"channel": "messenger", "page_id": page_id, "timestamp": timestamp_ms}
+    metadata: dict[str, Any] = {
+        "channel": "messenger",
+        "page_id": page_id,
+        "timestamp": timestamp_ms,
+    }
 
     if "message" in item:
         message = _require_mapping(item["message"], "message")
@@ -287,20 +323,28 @@ def _parse_messenger_item(item: Mapping[str, Any], page_id: str) -> InboundEvent
         metadata.update(event_name="message", msg_id=mid)
         if message.get("is_echo"):
             metadata["echo"] = True
-            return InboundEvent("messenger", mid, EventKind.IGNORED, sender_id, "", timestamp_ms, metadata)
+            return InboundEvent(
+                "messenger", mid, EventKind.IGNORED, sender_id, "", timestamp_ms, metadata
+            )
         quick_reply = message.get("quick_reply")
         if isinstance(quick_reply, Mapping) and isinstance(quick_reply.get("payload"), str):
             payload = quick_reply["payload"]
             metadata.update(event_name="quick_reply", quick_reply_payload=payload)
             if isinstance(message.get("text"), str):
                 metadata["quick_reply_title"] = message["text"]
-            return InboundEvent("messenger", mid, EventKind.TEXT, sender_id, payload, timestamp_ms, metadata)
+            return InboundEvent(
+                "messenger", mid, EventKind.TEXT, sender_id, payload, timestamp_ms, metadata
+            )
         text = message.get("text")
         if isinstance(text, str) and text.strip():
-            return InboundEvent("messenger", mid, EventKind.TEXT, sender_id, text, timestamp_ms, metadata)
+            return InboundEvent(
+                "messenger", mid, EventKind.TEXT, sender_id, text, timestamp_ms, metadata
+            )
         if "attachments" in message or "sticker_id" in message:
             metadata["attachments"] = _attachment_types(message.get("attachments"))
-            return InboundEvent("messenger", mid, EventKind.UNSUPPORTED, sender_id, "", timestamp_ms, metadata)
+            return InboundEvent(
+                "messenger", mid, EventKind.UNSUPPORTED, sender_id, "", timestamp_ms, metadata
+            )
         raise MalformedEvent("message has neither text nor attachments")
 
     if "postback" in item:
@@ -316,7 +360,9 @@ def _parse_messenger_item(item: Mapping[str, Any], page_id: str) -> InboundEvent
             return _messenger_start(event_id, sender_id, timestamp_ms, metadata, referral)
         if not isinstance(payload, str):
             raise MalformedEvent("postback.payload is missing")
-        return InboundEvent("messenger", event_id, EventKind.POSTBACK, sender_id, payload, timestamp_ms, metadata)
+        return InboundEvent(
+            "messenger", event_id, EventKind.POSTBACK, sender_id, payload, timestamp_ms, metadata
+        )
 
     if "referral" in item:
         referral = _require_mapping(item["referral"], "referral")
@@ -327,8 +373,13 @@ def _parse_messenger_item(item: Mapping[str, Any], page_id: str) -> InboundEvent
     known = next((key for key in _MESSENGER_IGNORED_KEYS if key in item), "unknown")
     metadata["event_name"] = known
     return InboundEvent(
-        "messenger", f"{known}:{sender_id}:{timestamp_ms}", EventKind.IGNORED, sender_id, "",
-        timestamp_ms, metadata,
+        "messenger",
+        f"{known}:{sender_id}:{timestamp_ms}",
+        EventKind.IGNORED,
+        sender_id,
+        "",
+        timestamp_ms,
+        metadata,
     )
 
 
@@ -340,9 +391,17 @@ def _messenger_start(
     referral: Mapping[str, Any],
 ) -> InboundEvent:
     ref = referral.get("ref") if isinstance(referral.get("ref"), str) else ""
-    metadata.update(ref_source=str(referral.get("source", "")), ref_type=str(referral.get("type", "")))
-    if ref:
-        metadata[REF_ENTITY] = ref
+    metadata.update(
+        ref_source=str(referral.get("source", "")), ref_type=str(referral.get("type", ""))
+    )
+    if clean_ref(ref):
+        metadata[REF_ENTITY] = clean_ref(ref)
     return InboundEvent(
-        "messenger", event_id, EventKind.START, sender_id, build_start_message(ref), timestamp_ms, metadata
+        "messenger",
+        event_id,
+        EventKind.START,
+        sender_id,
+        build_start_message(ref),
+        timestamp_ms,
+        metadata,
     )

@@ -9,6 +9,7 @@ Must not send anything and must not know credentials.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -61,13 +62,13 @@ def shorten_title(title: str, limit: int) -> str:
     """Shortens a button title to the limit, cutting at a word boundary and adding "…".
 
     Args:
-        title: The title as written in the domain.
+        title: The title as written in the domain (NFC-normalised here).
         limit: Maximum characters.
 
     Returns:
         The title unchanged when it fits, otherwise a shortened one of at most ``limit`` chars.
     """
-    title = " ".join(title.split())
+    title = " ".join(unicodedata.normalize("NFC", title).split())
     if len(title) <= limit:
         return title
     room = limit - len(_ELLIPSIS)

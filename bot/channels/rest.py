@@ -39,7 +39,7 @@ def parse_rest_body(raw: bytes) -> tuple[str, str, dict[str, Any] | None]:
         RestRequestError: When the body is empty, not JSON, or lacks a usable sender/message.
     """
     if not raw or not raw.strip():
-        raise RestRequestError("empty body: send JSON {\"sender\": ..., \"message\": ...}")
+        raise RestRequestError('empty body: send JSON {"sender": ..., "message": ...}')
     try:
         body = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as error:
@@ -72,9 +72,7 @@ class ValidatedRestInput(RestInput):
         """Returns the channel name; kept as ``rest`` so URLs and tools stay the same."""
         return "rest"
 
-    def blueprint(
-        self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
-    ) -> Blueprint:
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """Builds the ``/webhooks/rest`` routes.
 
         Args:

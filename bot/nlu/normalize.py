@@ -19,15 +19,18 @@ import yaml
 
 __all__ = [
     "ContextRule",
+    "FoldedView",
     "TEENCODE_PATH",
     "TeencodeTable",
     "collapse_repeats",
     "expand_teencode",
     "fold_char",
     "fold_diacritics",
+    "fold_with_offsets",
     "load_teencode_table",
     "normalize_text",
     "normalize_unicode",
+    "parse_teencode_table",
     "variants_of",
 ]
 
@@ -110,6 +113,60 @@ def fold_diacritics(text: str) -> str:
         ASCII letters for Vietnamese ones ("Đường" → "Duong"); other characters unchanged.
     """
     return text.translate(_FOLD_TABLE)
+
+
+@dataclass(frozen=True)
+class FoldedView:
+    """A lowercase, diacritic-free copy of a text that remembers where each character came from.
+
+    ``text[i]`` was produced by ``original[starts[i]:ends[i]]`` (a combining mark that
+    followed a letter in NFD input belongs to that letter), so a match in ``text`` can be
+    mapped back to the exact characters the worker typed.
+    """
+
+    original: str
+    text: str
+    starts: tuple[int, ...]
+    ends: tuple[int, ...]
+
+    def to_original(self, start: int, end: int) -> tuple[int, int]:
+        """Maps a span of the folded text to the span of the original text.
+
+        Args:
+            start: Start offset in ``text``.
+            end: End offset in ``text`` (exclusive, greater than ``start``).
+
+        Returns:
+            The (start, end) offsets in ``original`` covering the same characters.
+        """
+        if not 0 <= start < end <= len(self.text):
+            raise ValueError(f"bad span {start}:{end} for a text of {len(self.text)} characters")
+        return self.starts[start], self.ends[end - 1]
+
+
+def fold_with_offsets(text: str) -> FoldedView:
+    """Folds a text character by character (Unicode clean-up, lowercase, no diacritics).
+
+    Args:
+        text: The text exactly as received (NFC or NFD).
+
+    Returns:
+        The folded view with its offset map back into ``text``.
+    """
+    chars: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    for index, char in enumerate(text):
+        folded = fold_diacritics(char.translate(_CHAR_MAP).lower())
+        if not folded:
+            if unicodedata.combining(char) and ends:
+                ends[-1] = index + 1
+            continue
+        for piece in folded:
+            chars.append(piece)
+            starts.append(index)
+            ends.append(index + 1)
+    return FoldedView(text, "".join(chars), tuple(starts), tuple(ends))
 
 
 def _collapse_word(match: re.Match[str]) -> str:
@@ -235,7 +292,9 @@ def parse_teencode_table(data: Mapping[str, Any]) -> TeencodeTable:
         contextual[token] = rule
         reverse.setdefault(rule.default, token)
     max_words = max(len(spelling.split()) for spelling in [*phrases, *contextual])
-    return TeencodeTable(phrases=phrases, contextual=contextual, reverse=reverse, max_words=max_words)
+    return TeencodeTable(
+        phrases=phrases, contextual=contextual, reverse=reverse, max_words=max_words
+    )
 
 
 @lru_cache(maxsize=4)
@@ -259,7 +318,9 @@ def _word_spans(text: str) -> list[tuple[int, int]]:
     return [match.span() for match in _WORD.finditer(text)]
 
 
-def _resolve_context(rule: ContextRule, text: str, start: int, end: int, previous: str) -> str | None:
+def _resolve_context(
+    rule: ContextRule, text: str, start: int, end: int, previous: str
+) -> str | None:
     """Returns what a contextual token becomes here, or None to keep it as typed."""
     if rule.has_after_number and _NUMBER_BEFORE.search(text, 0, start):
         return rule.after_number
@@ -400,9 +461,10 @@ def variants_of(text: str) -> list[str]:
         text: A sentence, usually the corrected standard Vietnamese one.
 
     Returns:
-        Distinct variants, in this order when they differ from the input: without
-        diacritics; lowercase teencode with diacritics; teencode without diacritics. Every
-        variant normalises (``normalize_text``) to the same text as the input.
+        Distinct variants, in this order, each kept only when it differs from the input by
+        more than letter case: without diacritics; lowercase teencode with diacritics;
+        teencode without diacritics. Every variant normalises (``normalize_text``) to the
+        same text as the input.
     """
     table = load_teencode_table()
     base = normalize_unicode(text).strip()
@@ -410,7 +472,7 @@ def variants_of(text: str) -> list[str]:
     teencode = _to_teencode(base.lower(), target, table)
     variants: list[str] = []
     for candidate in (fold_diacritics(base), teencode, fold_diacritics(teencode)):
-        if candidate and candidate != base and candidate not in variants:
+        if candidate and candidate.lower() != base.lower() and candidate not in variants:
             if normalize_text(candidate) == target:
                 variants.append(candidate)
     return variants

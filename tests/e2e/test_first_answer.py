@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from tests.e2e.conftest import Stack
+from tests.support.stack import Stack
 
 
 def _texts(replies: list[dict]) -> str:

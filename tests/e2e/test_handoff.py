@@ -6,7 +6,7 @@ import uuid
 
 from sqlalchemy import create_engine, text
 
-from tests.e2e.conftest import Stack
+from tests.support.stack import Stack
 
 
 def _handoffs_for(stack: Stack, conversation_id: str) -> list[dict]:

@@ -1,0 +1,483 @@
+"""The calculator dialogue: which inputs each calculator needs, asking for them, computing.
+
+Lives here: the registry of calculators (intent → inputs, facts, computation), the
+``calculator_form`` validation (inputs read from the worker's message, re-asked politely with
+an example when unreadable or out of range), the per-input questions and the action that
+sends the result with its formula and legal basis. Must not hold legal figures (they come
+from knowledge/ through ``actions.knowledge``) nor arithmetic (``actions.calculators``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions import calculators as calc
+from actions.conversation import latest_entities, latest_intent
+from actions.knowledge import KnowledgeBase, load_knowledge
+from actions.settings import get_settings
+
+UNREADABLE = "__unreadable__"
+"""Slot value meaning: the worker answered the question, but no usable value was found."""
+
+INPUT_SLOTS = ("calc_money", "calc_hours", "calc_day_type", "calc_months", "calc_region")
+SLOT_ENTITY = {
+    "calc_money": "money",
+    "calc_hours": "hours",
+    "calc_day_type": "day_type",
+    "calc_months": "duration_months",
+    "calc_region": "region",
+}
+NUMBER_ENTITIES = {"money", "hours", "duration_months"}
+
+Compute = Callable[[KnowledgeBase, date, dict[str, Any]], calc.CalculationResult]
+
+
+@dataclass(frozen=True)
+class Calculator:
+    """One calculator: the question intent that leads to it, its inputs, the fact it cites."""
+
+    kind: str
+    intent: str
+    title: str
+    fact_id: str
+    inputs: tuple[str, ...]
+    compute: Compute
+    money_question: str = "Lương tháng của anh/chị là bao nhiêu ạ?"
+    months_question: str = "Anh/chị đã làm việc được bao lâu ạ?"
+
+
+def _values(knowledge: KnowledgeBase, fact_id: str, today: date) -> dict[str, Any]:
+    return dict(knowledge.values_at(fact_id, today))
+
+
+def _overtime(knowledge: KnowledgeBase, today: date, slots: dict[str, Any]) -> calc.CalculationResult:
+    return calc.overtime_pay(
+        slots["calc_money"],
+        slots["calc_hours"],
+        _values(knowledge, "overtime_pay", today),
+        day_type=slots["calc_day_type"],
+        night=bool(slots.get("calc_night")),
+    )
+
+
+def _severance(knowledge: KnowledgeBase, today: date, slots: dict[str, Any]) -> calc.CalculationResult:
+    return calc.severance_allowance(
+        slots["calc_money"], int(slots["calc_months"]),
+        _values(knowledge, "severance_allowance", today),
+    )
+
+
+def _job_loss(knowledge: KnowledgeBase, today: date, slots: dict[str, Any]) -> calc.CalculationResult:
+    return calc.job_loss_allowance(
+        slots["calc_money"], int(slots["calc_months"]),
+        _values(knowledge, "job_loss_allowance", today),
+    )
+
+
+def _union_dues(knowledge: KnowledgeBase, today: date, slots: dict[str, Any]) -> calc.CalculationResult:
+    return calc.union_dues(
+        slots["calc_money"],
+        _values(knowledge, "union_dues", today),
+        _values(knowledge, "base_salary", today),
+    )
+
+
+def _insurance(knowledge: KnowledgeBase, today: date, slots: dict[str, Any]) -> calc.CalculationResult:
+    return calc.insurance_deduction(
+        slots["calc_money"], _values(knowledge, "social_insurance_rates", today)
+    )
+
+
+def _probation(knowledge: KnowledgeBase, today: date, slots: dict[str, Any]) -> calc.CalculationResult:
+    return calc.probation_wage(slots["calc_money"], _values(knowledge, "probation", today))
+
+
+def _annual_leave(knowledge: KnowledgeBase, today: date, slots: dict[str, Any]) -> calc.CalculationResult:
+    return calc.annual_leave_days(int(slots["calc_months"]), _values(knowledge, "annual_leave", today))
+
+
+def _unemployment(knowledge: KnowledgeBase, today: date, slots: dict[str, Any]) -> calc.CalculationResult:
+    return calc.unemployment_benefit(
+        slots["calc_money"],
+        _values(knowledge, "unemployment_benefit", today),
+        _values(knowledge, "min_wage_region", today),
+        region=int(slots["calc_region"]),
+        contribution_months=int(slots["calc_months"]),
+    )
+
+
+CALCULATORS: dict[str, Calculator] = {
+    c.kind: c
+    for c in (
+        Calculator("overtime", "ask_overtime_pay", "tiền làm thêm giờ", "overtime_pay",
+                   ("calc_money", "calc_hours", "calc_day_type"), _overtime),
+        Calculator("severance", "ask_severance", "trợ cấp thôi việc", "severance_allowance",
+                   ("calc_money", "calc_months"), _severance,
+                   money_question="Tiền lương bình quân 6 tháng gần nhất của anh/chị là bao nhiêu ạ?",
+                   months_question="Thời gian anh/chị làm việc mà KHÔNG đóng bảo hiểm thất nghiệp là bao lâu ạ?"),
+        Calculator("job_loss", "ask_job_loss_allowance", "trợ cấp mất việc làm", "job_loss_allowance",
+                   ("calc_money", "calc_months"), _job_loss,
+                   money_question="Tiền lương bình quân 6 tháng gần nhất của anh/chị là bao nhiêu ạ?",
+                   months_question="Thời gian anh/chị làm việc mà KHÔNG đóng bảo hiểm thất nghiệp là bao lâu ạ?"),
+        Calculator("union_dues", "ask_union_dues", "đoàn phí", "union_dues",
+                   ("calc_money",), _union_dues,
+                   money_question="Tiền lương đóng BHXH hằng tháng của anh/chị là bao nhiêu ạ?"),
+        Calculator("insurance", "ask_si_contribution", "tiền đóng bảo hiểm bắt buộc",
+                   "social_insurance_rates", ("calc_money",), _insurance,
+                   money_question="Tiền lương đóng BHXH hằng tháng của anh/chị là bao nhiêu ạ?"),
+        Calculator("probation", "ask_probation", "lương thử việc tối thiểu", "probation",
+                   ("calc_money",), _probation,
+                   money_question="Lương chính thức của công việc đó là bao nhiêu ạ?"),
+        Calculator("annual_leave", "ask_annual_leave", "số ngày phép năm", "annual_leave",
+                   ("calc_months",), _annual_leave,
+                   months_question="Anh/chị đã làm cho công ty hiện tại được bao lâu ạ?"),
+        Calculator("unemployment", "ask_unemployment_benefit", "trợ cấp thất nghiệp",
+                   "unemployment_benefit", ("calc_money", "calc_months", "calc_region"), _unemployment,
+                   money_question="Tiền lương đóng bảo hiểm thất nghiệp bình quân 6 tháng cuối của anh/chị là bao nhiêu ạ?",
+                   months_question="Anh/chị đã đóng bảo hiểm thất nghiệp được bao lâu ạ?"),
+    )
+}
+CALCULATOR_BY_INTENT = {c.intent: c for c in CALCULATORS.values()}
+
+EXAMPLES = {
+    "calc_money": "ví dụ: 6 triệu, 6tr5 hoặc 6.500.000",
+    "calc_hours": "ví dụ: 3 tiếng hoặc 2,5 giờ",
+    "calc_day_type": "ngày thường, ngày nghỉ hằng tuần (chủ nhật) hay ngày lễ, tết",
+    "calc_months": "ví dụ: 3 năm, 3 năm 6 tháng hoặc 18 tháng",
+    "calc_region": "vùng 1, 2, 3 hoặc 4",
+}
+
+
+def calculator_inputs_in(entities: dict[str, Any], calculator: Calculator) -> dict[str, Any]:
+    """Picks the calculator inputs present among a message's entities.
+
+    Args:
+        entities: The message's entities, first value per name.
+        calculator: The calculator.
+
+    Returns:
+        Slot name → value for every input found (plus ``calc_night`` when said).
+    """
+    found = {
+        slot: entities[SLOT_ENTITY[slot]]
+        for slot in calculator.inputs
+        if entities.get(SLOT_ENTITY[slot]) is not None
+    }
+    if calculator.kind == "overtime" and entities.get("night"):
+        found["calc_night"] = True
+    return found
+
+
+def wants_calculation(entities: dict[str, Any], calculator: Calculator) -> bool:
+    """Tells whether a question carries the worker's own numbers (so it asks for a calculation)."""
+    return any(
+        SLOT_ENTITY[slot] in NUMBER_ENTITIES and entities.get(SLOT_ENTITY[slot]) is not None
+        for slot in calculator.inputs
+    )
+
+
+def start_events(calculator: Calculator, entities: dict[str, Any]) -> list[dict[str, Any]]:
+    """Events that reset the calculator slots and prefill them from the message.
+
+    Args:
+        calculator: The calculator to start.
+        entities: The message's entities.
+
+    Returns:
+        SlotSet events (kind, inputs found, the rest cleared).
+    """
+    found = calculator_inputs_in(entities, calculator)
+    events = [SlotSet("calc_kind", calculator.kind), SlotSet("calc_night", found.pop("calc_night", None))]
+    events += [SlotSet(slot, found.get(slot)) for slot in INPUT_SLOTS]
+    return events
+
+
+def _polite(question: str) -> str:
+    """Prefixes a question with "Dạ, " (keeping the rest as written)."""
+    return "Dạ, " + question[0].lower() + question[1:]
+
+
+def _current(tracker: Tracker) -> Calculator | None:
+    return CALCULATORS.get(str(tracker.get_slot("calc_kind") or ""))
+
+
+class ValidateCalculatorForm(FormValidationAction):
+    """Reads each input from the worker's reply, checks its range, and re-asks politely."""
+
+    def name(self) -> str:
+        """Returns the validation action name (``validate_`` + form name)."""
+        return "validate_calculator_form"
+
+    async def required_slots(
+        self,
+        domain_slots: list[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> list[str]:
+        """Returns the inputs of the calculator being run."""
+        calculator = _current(tracker)
+        return list(calculator.inputs) if calculator else []
+
+    def _extract(self, slot: str, tracker: Tracker) -> dict[str, Any]:
+        if tracker.get_slot("requested_slot") != slot:
+            return {}
+        value = latest_entities(tracker).get(SLOT_ENTITY[slot])
+        if value is not None:
+            return {slot: value}
+        text = str((tracker.latest_message or {}).get("text") or "")
+        if text.startswith("/"):
+            return {}
+        return {slot: UNREADABLE}
+
+    async def extract_calc_money(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                 domain: DomainDict) -> dict[str, Any]:
+        """Reads the money amount when it was asked for."""
+        return self._extract("calc_money", tracker)
+
+    async def extract_calc_hours(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                 domain: DomainDict) -> dict[str, Any]:
+        """Reads the overtime hours when they were asked for."""
+        return self._extract("calc_hours", tracker)
+
+    async def extract_calc_day_type(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                    domain: DomainDict) -> dict[str, Any]:
+        """Reads the kind of day when it was asked for."""
+        return self._extract("calc_day_type", tracker)
+
+    async def extract_calc_months(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                  domain: DomainDict) -> dict[str, Any]:
+        """Reads a duration (service or contribution time) when it was asked for."""
+        return self._extract("calc_months", tracker)
+
+    async def extract_calc_region(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                  domain: DomainDict) -> dict[str, Any]:
+        """Reads the minimum-wage region when it was asked for."""
+        return self._extract("calc_region", tracker)
+
+    def _checked(self, slot: str, value: Any, check: Callable[[Any], Any],
+                 dispatcher: CollectingDispatcher) -> dict[str, Any]:
+        if value == UNREADABLE or value is None:
+            dispatcher.utter_message(
+                text=f"Dạ, em chưa đọc được thông tin này ạ. Anh/chị nhập lại giúp em ({EXAMPLES[slot]}) nhé."
+            )
+            return {slot: None}
+        try:
+            check(value)
+        except calc.CalculatorInputError as error:
+            dispatcher.utter_message(text=f"{error} ({EXAMPLES[slot]})")
+            return {slot: None}
+        return {slot: value}
+
+    async def validate_calc_money(self, slot_value: Any, dispatcher: CollectingDispatcher,
+                                  tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+        """Accepts a plausible monthly amount in đồng."""
+        return self._checked("calc_money", slot_value, calc.validate_wage, dispatcher)
+
+    async def validate_calc_hours(self, slot_value: Any, dispatcher: CollectingDispatcher,
+                                  tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+        """Accepts a plausible number of overtime hours."""
+        return self._checked("calc_hours", slot_value, calc.validate_hours, dispatcher)
+
+    async def validate_calc_day_type(self, slot_value: Any, dispatcher: CollectingDispatcher,
+                                     tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+        """Accepts weekday, weekly rest day or public holiday."""
+        def check(value: Any) -> None:
+            if value not in calc.DAY_TYPES:
+                raise calc.CalculatorInputError("calc_day_type", "Dạ, em chưa rõ đó là loại ngày nào ạ.")
+        return self._checked("calc_day_type", slot_value, check, dispatcher)
+
+    async def validate_calc_months(self, slot_value: Any, dispatcher: CollectingDispatcher,
+                                   tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+        """Accepts a plausible duration in months."""
+        return self._checked("calc_months", slot_value, calc.validate_months, dispatcher)
+
+    async def validate_calc_region(self, slot_value: Any, dispatcher: CollectingDispatcher,
+                                   tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+        """Accepts region 1 to 4."""
+        def check(value: Any) -> None:
+            if value not in (1, 2, 3, 4):
+                raise calc.CalculatorInputError("calc_region", "Dạ, vùng lương tối thiểu chỉ có từ 1 đến 4 ạ.")
+        return self._checked("calc_region", slot_value, check, dispatcher)
+
+
+class _AskInput(Action):
+    """Base of the per-input questions: worded for the calculator being run, with an example."""
+
+    slot = ""
+
+    def name(self) -> str:
+        """Returns ``action_ask_<slot>``, the name Rasa forms look for."""
+        return f"action_ask_{self.slot}"
+
+    def question(self, calculator: Calculator | None) -> str:
+        """Returns the question for this input."""
+        raise NotImplementedError
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> list[dict[str, Any]]:
+        """Asks for the input."""
+        dispatcher.utter_message(
+            text=f"{self.question(_current(tracker))} ({EXAMPLES[self.slot]})",
+            buttons=self.buttons(),
+        )
+        return []
+
+    def buttons(self) -> list[dict[str, str]]:
+        """Quick replies offered with the question (none by default)."""
+        return []
+
+
+class ActionAskCalcMoney(_AskInput):
+    """Asks for the wage or salary the calculation needs."""
+
+    slot = "calc_money"
+
+    def question(self, calculator: Calculator | None) -> str:
+        """Returns the calculator's own wording of the money question."""
+        return _polite(calculator.money_question if calculator else Calculator.money_question)
+
+
+class ActionAskCalcHours(_AskInput):
+    """Asks how many overtime hours."""
+
+    slot = "calc_hours"
+
+    def question(self, calculator: Calculator | None) -> str:
+        """Returns the hours question."""
+        return "Dạ, anh/chị làm thêm bao nhiêu giờ ạ?"
+
+
+class ActionAskCalcDayType(_AskInput):
+    """Asks on which kind of day the overtime was worked."""
+
+    slot = "calc_day_type"
+
+    def question(self, calculator: Calculator | None) -> str:
+        """Returns the day-type question."""
+        return "Dạ, anh/chị làm thêm vào ngày nào ạ?"
+
+    def buttons(self) -> list[dict[str, str]]:
+        """Offers the three kinds of day as quick replies."""
+        return [
+            {"title": "Ngày thường", "payload": "ngày thường"},
+            {"title": "Ngày nghỉ tuần", "payload": "ngày nghỉ hằng tuần"},
+            {"title": "Ngày lễ, tết", "payload": "ngày lễ"},
+        ]
+
+
+class ActionAskCalcMonths(_AskInput):
+    """Asks for a duration (service or contribution time)."""
+
+    slot = "calc_months"
+
+    def question(self, calculator: Calculator | None) -> str:
+        """Returns the calculator's own wording of the duration question."""
+        return _polite(calculator.months_question if calculator else Calculator.months_question)
+
+
+class ActionAskCalcRegion(_AskInput):
+    """Asks for the minimum-wage region of the last workplace."""
+
+    slot = "calc_region"
+
+    def question(self, calculator: Calculator | None) -> str:
+        """Returns the region question."""
+        return "Dạ, nơi anh/chị làm việc cuối cùng thuộc vùng lương tối thiểu nào ạ?"
+
+    def buttons(self) -> list[dict[str, str]]:
+        """Offers the four regions as quick replies."""
+        return [{"title": f"Vùng {n}", "payload": f"vùng {n}"} for n in (1, 2, 3, 4)]
+
+
+class ActionStartCalculation(Action):
+    """Starts the calculator for the topic the worker was asking about (button "Tính giúp em")."""
+
+    def name(self) -> str:
+        """Returns the action name used in rules and the domain."""
+        return "action_start_calculation"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> list[dict[str, Any]]:
+        """Sets the calculator slots from the payload's kind (or the last question asked)."""
+        entities = latest_entities(tracker)
+        calculator = CALCULATORS.get(str(entities.get("calc_kind") or ""))
+        if calculator is None:
+            for event in reversed(tracker.events):
+                intent = (event.get("parse_data") or {}).get("intent", {}).get("name")
+                if event.get("event") == "user" and intent in CALCULATOR_BY_INTENT:
+                    calculator = CALCULATOR_BY_INTENT[intent]
+                    break
+        if calculator is None:
+            dispatcher.utter_message(
+                text="Dạ, em có thể tính: tiền làm thêm giờ, trợ cấp thôi việc, trợ cấp mất việc làm, "
+                "đoàn phí, tiền đóng bảo hiểm, lương thử việc, số ngày phép năm và trợ cấp thất nghiệp. "
+                "Anh/chị muốn tính khoản nào ạ?",
+                buttons=[{"title": c.title.capitalize()[:20], "payload": f'/start_calculation{{"calc_kind": "{c.kind}"}}'}
+                         for c in list(CALCULATORS.values())[:3]],
+            )
+            return [SlotSet("calc_kind", None)]
+        return start_events(calculator, entities)
+
+
+class ActionCalculate(Action):
+    """Computes the result with the worker's numbers and sends the formula and the basis."""
+
+    def name(self) -> str:
+        """Returns the action name used in rules and the domain."""
+        return "action_calculate"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> list[dict[str, Any]]:
+        """Sends the calculation and clears the calculator slots."""
+        calculator = _current(tracker)
+        reset = [SlotSet(slot, None) for slot in (*INPUT_SLOTS, "calc_kind", "calc_night")]
+        if calculator is None:
+            return reset
+        knowledge = load_knowledge()
+        today = get_settings().today()
+        slots = {slot: tracker.get_slot(slot) for slot in (*INPUT_SLOTS, "calc_night")}
+        try:
+            result = calculator.compute(knowledge, today, slots)
+        except calc.CalculatorInputError as error:
+            dispatcher.utter_message(text=str(error))
+            return reset
+        period = knowledge.period_at(calculator.fact_id, today)
+        lines = [f"Dạ, em tính {calculator.title} giúp anh/chị như sau:"]
+        lines += [f"• {step}" for step in result.steps]
+        if result.assumptions:
+            lines.append("Em giả định: " + "; ".join(result.assumptions) + ".")
+        lines.append(period.citation_line())
+        lines.append("Số liệu thực tế có thể khác tùy thỏa thuận trong hợp đồng và quy chế công ty; "
+                     "cần hỗ trợ thêm anh/chị gõ \"gặp cán bộ\" ạ.")
+        dispatcher.utter_message(text="\n".join(lines))
+        return reset
+
+
+def calculator_for_intent(intent: str | None) -> Calculator | None:
+    """Returns the calculator behind a question intent, if it has one."""
+    return CALCULATOR_BY_INTENT.get(intent or "")
+
+
+def latest_calculator_request(tracker: Tracker) -> tuple[Calculator, dict[str, Any]] | None:
+    """Tells whether the latest message asks for a calculation with the worker's numbers.
+
+    Args:
+        tracker: The conversation tracker.
+
+    Returns:
+        The calculator and the message's entities, or None.
+    """
+    calculator = calculator_for_intent(latest_intent(tracker))
+    if calculator is None:
+        return None
+    entities = latest_entities(tracker)
+    return (calculator, entities) if wants_calculation(entities, calculator) else None

@@ -1,0 +1,1 @@
+"""Tests of the action server package actions/: calculators, knowledge, actions."""

@@ -1,0 +1,1 @@
+"""Tests of the Rasa-side package bot/: normaliser, entity extractor, channels."""

@@ -1,0 +1,132 @@
+"""Starting the whole stack (backend, action server, Rasa) on free loopback ports.
+
+Used by the end-to-end tests and the benchmarks. Runs the real programs with the documented
+test values of .env.example; never mocks anything.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from tests.support.processes import (
+    BACKEND_VENV,
+    RASA_VENV,
+    REPO_ROOT,
+    ManagedProcess,
+    free_port,
+    http_ok,
+    newest_model,
+    read_env_example,
+)
+
+
+@dataclass(frozen=True)
+class Stack:
+    """URLs, settings and processes of the running stack."""
+
+    rasa_url: str
+    backend_url: str
+    actions_url: str
+    database_url: str
+    service_token: str
+    env: dict[str, str]
+    processes: dict[str, ManagedProcess] = field(default_factory=dict)
+
+    @property
+    def rest_webhook(self) -> str:
+        """The REST channel's webhook URL."""
+        return f"{self.rasa_url}/webhooks/rest/webhook"
+
+    def say(self, sender: str, text: str) -> list[dict]:
+        """Sends one message over the REST channel and returns the bot's replies."""
+        reply = httpx.post(self.rest_webhook, json={"sender": sender, "message": text}, timeout=30)
+        reply.raise_for_status()
+        return reply.json()
+
+
+def _migrate(env: dict[str, str]) -> None:
+    subprocess.run(  # noqa: S603
+        [str(BACKEND_VENV / "bin" / "alembic"), "-c", "backend/alembic.ini", "upgrade", "head"],
+        cwd=REPO_ROOT, env=env, check=True, capture_output=True,
+    )
+
+
+@contextmanager
+def running_stack(
+    workdir: Path, database_url: str | None = None, extra_env: dict[str, str] | None = None
+) -> Iterator[Stack]:
+    """Starts backend, action server and Rasa; yields the stack; stops everything.
+
+    Args:
+        workdir: A folder for databases and logs.
+        database_url: The backend database (default: a SQLite file in ``workdir``).
+        extra_env: Variables that override the test values (e.g. simulator URLs).
+
+    Yields:
+        The running stack.
+    """
+    model = newest_model()
+    if model is None:
+        raise RuntimeError("no trained model in models/: run `make train` (the test command does)")
+    ports = {name: free_port() for name in ("rasa", "actions", "backend")}
+    database_url = database_url or f"sqlite:///{workdir / 'backend.sqlite3'}"
+    env = {
+        **os.environ,
+        **read_env_example(),
+        "PYTHONPATH": str(REPO_ROOT),
+        "APP_ENV": "test",
+        "DATABASE_URL": database_url,
+        "RASA_URL": f"http://127.0.0.1:{ports['rasa']}",
+        "BACKEND_URL": f"http://127.0.0.1:{ports['backend']}",
+        "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{ports['actions']}/webhook",
+        "RASA_TRACKER_DB": str(workdir / "tracker.sqlite3"),
+        "ACTIONS_OUTBOX_DB": str(workdir / "outbox.sqlite3"),
+        "CHANNEL_STATE_DB": str(workdir / "channel_state.sqlite3"),
+        "SANIC_HOST": "127.0.0.1",
+        **(extra_env or {}),
+    }
+    _migrate(env)
+    logs = workdir / "logs"
+    backend = ManagedProcess(
+        "backend",
+        [str(BACKEND_VENV / "bin" / "uvicorn"), "backend.app.main:app",
+         "--host", "127.0.0.1", "--port", str(ports["backend"])],
+        env, logs / "backend.log",
+    ).start()
+    actions = ManagedProcess(
+        "action server",
+        [str(RASA_VENV / "bin" / "python"), "-m", "rasa_sdk", "--actions", "actions",
+         "--port", str(ports["actions"])],
+        env, logs / "actions.log",
+    ).start()
+    rasa = ManagedProcess(
+        "rasa",
+        [str(RASA_VENV / "bin" / "rasa"), "run", "--enable-api", "-i", "127.0.0.1",
+         "-p", str(ports["rasa"]), "--model", str(model), "--endpoints", "endpoints.yml",
+         "--credentials", "credentials.yml"],
+        env, logs / "rasa.log",
+    ).start()
+    processes = {"rasa": rasa, "actions": actions, "backend": backend}
+    try:
+        backend.wait_until(http_ok(f"{env['BACKEND_URL']}/healthz"), timeout=60)
+        actions.wait_until(http_ok(f"http://127.0.0.1:{ports['actions']}/health"), timeout=60)
+        rasa.wait_until(http_ok(f"{env['RASA_URL']}/status"), timeout=240)
+        yield Stack(
+            rasa_url=env["RASA_URL"],
+            backend_url=env["BACKEND_URL"],
+            actions_url=f"http://127.0.0.1:{ports['actions']}",
+            database_url=database_url,
+            service_token=env["BACKEND_SERVICE_TOKEN"],
+            env=env,
+            processes=processes,
+        )
+    finally:
+        for process in processes.values():
+            process.stop()
