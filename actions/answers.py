@@ -2,7 +2,8 @@
 
 Lives here: ``action_answer_question``, which maps the recognised intent to its fact in
 knowledge/ and sends the rendered, cited answer with "xem thêm" buttons; when the question
-carries the worker's own numbers and a calculator exists, it hands over to the calculator. Must not contain
+carries the worker's own numbers and a calculator exists, it hands over to the calculator.
+Must not contain
 legal text or figures (they are data in knowledge/), and must not guess when no fact exists:
 then it says so and offers a union officer.
 """

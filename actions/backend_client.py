@@ -68,7 +68,9 @@ def pending_count(path: Path | None = None) -> int:
         The number of pending calls.
     """
     with _connect(path or get_settings().outbox_path) as connection:
-        row = connection.execute("SELECT count(*) FROM outbox WHERE delivered_at IS NULL").fetchone()
+        row = connection.execute(
+            "SELECT count(*) FROM outbox WHERE delivered_at IS NULL"
+        ).fetchone()
     return int(row[0])
 
 
@@ -129,7 +131,9 @@ async def flush_outbox(limit: int = 50) -> int:
     return delivered
 
 
-async def post_to_backend(path: str, payload: dict[str, Any], idempotency_key: str) -> DeliveryReport:
+async def post_to_backend(
+    path: str, payload: dict[str, Any], idempotency_key: str
+) -> DeliveryReport:
     """Records a call in the outbox, then tries to deliver everything pending.
 
     Args:
@@ -155,4 +159,6 @@ async def post_to_backend(path: str, payload: dict[str, Any], idempotency_key: s
             (idempotency_key,),
         ).fetchone()
     delivered = row is not None and row[0] is not None
-    return DeliveryReport(idempotency_key, delivered, None if delivered else (row[1] if row else None))
+    return DeliveryReport(
+        idempotency_key, delivered, None if delivered else (row[1] if row else None)
+    )

@@ -35,7 +35,6 @@ SLOT_ENTITY = {
     "calc_months": "duration_months",
     "calc_region": "region",
 }
-NUMBER_ENTITIES = {"money", "hours", "duration_months"}
 
 Compute = Callable[[KnowledgeBase, date, dict[str, Any]], calc.CalculationResult]
 
@@ -52,6 +51,8 @@ class Calculator:
     compute: Compute
     money_question: str = "Lương tháng của anh/chị là bao nhiêu ạ?"
     months_question: str = "Anh/chị đã làm việc được bao lâu ạ?"
+    trigger: str = "money"
+    """The entity that shows the worker wants a calculation with their own numbers."""
 
 
 def _values(knowledge: KnowledgeBase, fact_id: str, today: date) -> dict[str, Any]:
@@ -70,14 +71,16 @@ def _overtime(knowledge: KnowledgeBase, today: date, slots: dict[str, Any]) -> c
 
 def _severance(knowledge: KnowledgeBase, today: date, slots: dict[str, Any]) -> calc.CalculationResult:
     return calc.severance_allowance(
-        slots["calc_money"], int(slots["calc_months"]),
+        slots["calc_money"],
+        int(slots["calc_months"]),
         _values(knowledge, "severance_allowance", today),
     )
 
 
 def _job_loss(knowledge: KnowledgeBase, today: date, slots: dict[str, Any]) -> calc.CalculationResult:
     return calc.job_loss_allowance(
-        slots["calc_money"], int(slots["calc_months"]),
+        slots["calc_money"],
+        int(slots["calc_months"]),
         _values(knowledge, "job_loss_allowance", today),
     )
 
@@ -91,9 +94,7 @@ def _union_dues(knowledge: KnowledgeBase, today: date, slots: dict[str, Any]) ->
 
 
 def _insurance(knowledge: KnowledgeBase, today: date, slots: dict[str, Any]) -> calc.CalculationResult:
-    return calc.insurance_deduction(
-        slots["calc_money"], _values(knowledge, "social_insurance_rates", today)
-    )
+    return calc.insurance_deduction(slots["calc_money"], _values(knowledge, "social_insurance_rates", today))
 
 
 def _probation(knowledge: KnowledgeBase, today: date, slots: dict[str, Any]) -> calc.CalculationResult:
@@ -117,32 +118,83 @@ def _unemployment(knowledge: KnowledgeBase, today: date, slots: dict[str, Any]) 
 CALCULATORS: dict[str, Calculator] = {
     c.kind: c
     for c in (
-        Calculator("overtime", "ask_overtime_pay", "tiền làm thêm giờ", "overtime_pay",
-                   ("calc_money", "calc_hours", "calc_day_type"), _overtime),
-        Calculator("severance", "ask_severance", "trợ cấp thôi việc", "severance_allowance",
-                   ("calc_money", "calc_months"), _severance,
-                   money_question="Tiền lương bình quân 6 tháng gần nhất của anh/chị là bao nhiêu ạ?",
-                   months_question="Thời gian anh/chị làm việc mà KHÔNG đóng bảo hiểm thất nghiệp là bao lâu ạ?"),
-        Calculator("job_loss", "ask_job_loss_allowance", "trợ cấp mất việc làm", "job_loss_allowance",
-                   ("calc_money", "calc_months"), _job_loss,
-                   money_question="Tiền lương bình quân 6 tháng gần nhất của anh/chị là bao nhiêu ạ?",
-                   months_question="Thời gian anh/chị làm việc mà KHÔNG đóng bảo hiểm thất nghiệp là bao lâu ạ?"),
-        Calculator("union_dues", "ask_union_dues", "đoàn phí", "union_dues",
-                   ("calc_money",), _union_dues,
-                   money_question="Tiền lương đóng BHXH hằng tháng của anh/chị là bao nhiêu ạ?"),
-        Calculator("insurance", "ask_si_contribution", "tiền đóng bảo hiểm bắt buộc",
-                   "social_insurance_rates", ("calc_money",), _insurance,
-                   money_question="Tiền lương đóng BHXH hằng tháng của anh/chị là bao nhiêu ạ?"),
-        Calculator("probation", "ask_probation", "lương thử việc tối thiểu", "probation",
-                   ("calc_money",), _probation,
-                   money_question="Lương chính thức của công việc đó là bao nhiêu ạ?"),
-        Calculator("annual_leave", "ask_annual_leave", "số ngày phép năm", "annual_leave",
-                   ("calc_months",), _annual_leave,
-                   months_question="Anh/chị đã làm cho công ty hiện tại được bao lâu ạ?"),
-        Calculator("unemployment", "ask_unemployment_benefit", "trợ cấp thất nghiệp",
-                   "unemployment_benefit", ("calc_money", "calc_months", "calc_region"), _unemployment,
-                   money_question="Tiền lương đóng bảo hiểm thất nghiệp bình quân 6 tháng cuối của anh/chị là bao nhiêu ạ?",
-                   months_question="Anh/chị đã đóng bảo hiểm thất nghiệp được bao lâu ạ?"),
+        Calculator(
+            "overtime",
+            "ask_overtime_pay",
+            "tiền làm thêm giờ",
+            "overtime_pay",
+            ("calc_money", "calc_hours", "calc_day_type"),
+            _overtime,
+        ),
+        Calculator(
+            "severance",
+            "ask_severance",
+            "trợ cấp thôi việc",
+            "severance_allowance",
+            ("calc_money", "calc_months"),
+            _severance,
+            money_question="Tiền lương bình quân 6 tháng gần nhất của anh/chị là bao nhiêu ạ?",
+            months_question="Thời gian anh/chị làm việc mà KHÔNG đóng bảo hiểm thất nghiệp là bao lâu ạ?",
+        ),
+        Calculator(
+            "job_loss",
+            "ask_job_loss_allowance",
+            "trợ cấp mất việc làm",
+            "job_loss_allowance",
+            ("calc_money", "calc_months"),
+            _job_loss,
+            money_question="Tiền lương bình quân 6 tháng gần nhất của anh/chị là bao nhiêu ạ?",
+            months_question="Thời gian anh/chị làm việc mà KHÔNG đóng bảo hiểm thất nghiệp là bao lâu ạ?",
+        ),
+        Calculator(
+            "union_dues",
+            "ask_union_dues",
+            "đoàn phí",
+            "union_dues",
+            ("calc_money",),
+            _union_dues,
+            money_question="Tiền lương đóng BHXH hằng tháng của anh/chị là bao nhiêu ạ?",
+        ),
+        Calculator(
+            "insurance",
+            "ask_si_contribution",
+            "tiền đóng bảo hiểm bắt buộc",
+            "social_insurance_rates",
+            ("calc_money",),
+            _insurance,
+            money_question="Tiền lương đóng BHXH hằng tháng của anh/chị là bao nhiêu ạ?",
+        ),
+        Calculator(
+            "probation",
+            "ask_probation",
+            "lương thử việc tối thiểu",
+            "probation",
+            ("calc_money",),
+            _probation,
+            money_question="Lương chính thức của công việc đó là bao nhiêu ạ?",
+        ),
+        Calculator(
+            "annual_leave",
+            "ask_annual_leave",
+            "số ngày phép năm",
+            "annual_leave",
+            ("calc_months",),
+            _annual_leave,
+            months_question="Anh/chị đã làm cho công ty hiện tại được bao lâu ạ?",
+            trigger="duration_months",
+        ),
+        Calculator(
+            "unemployment",
+            "ask_unemployment_benefit",
+            "trợ cấp thất nghiệp",
+            "unemployment_benefit",
+            ("calc_money", "calc_months", "calc_region"),
+            _unemployment,
+            money_question=(
+                "Tiền lương đóng bảo hiểm thất nghiệp bình quân 6 tháng cuối của anh/chị là bao nhiêu ạ?"
+            ),
+            months_question="Anh/chị đã đóng bảo hiểm thất nghiệp được bao lâu ạ?",
+        ),
     )
 }
 CALCULATOR_BY_INTENT = {c.intent: c for c in CALCULATORS.values()}
@@ -177,11 +229,12 @@ def calculator_inputs_in(entities: dict[str, Any], calculator: Calculator) -> di
 
 
 def wants_calculation(entities: dict[str, Any], calculator: Calculator) -> bool:
-    """Tells whether a question carries the worker's own numbers (so it asks for a calculation)."""
-    return any(
-        SLOT_ENTITY[slot] in NUMBER_ENTITIES and entities.get(SLOT_ENTITY[slot]) is not None
-        for slot in calculator.inputs
-    )
+    """Tells whether a question carries the worker's own figure (so it asks for a calculation).
+
+    A question with only hours or a day kind ("làm thêm 3 tiếng chủ nhật tính sao") gets the
+    rule itself; one with the worker's wage ("lương 6 triệu ...") gets the calculation.
+    """
+    return entities.get(calculator.trigger) is not None
 
 
 def start_events(calculator: Calculator, entities: dict[str, Any]) -> list[dict[str, Any]]:
@@ -195,7 +248,10 @@ def start_events(calculator: Calculator, entities: dict[str, Any]) -> list[dict[
         SlotSet events (kind, inputs found, the rest cleared).
     """
     found = calculator_inputs_in(entities, calculator)
-    events = [SlotSet("calc_kind", calculator.kind), SlotSet("calc_night", found.pop("calc_night", None))]
+    events = [
+        SlotSet("calc_kind", calculator.kind),
+        SlotSet("calc_night", found.pop("calc_night", None)),
+    ]
     events += [SlotSet(slot, found.get(slot)) for slot in INPUT_SLOTS]
     return events
 
@@ -238,33 +294,39 @@ class ValidateCalculatorForm(FormValidationAction):
             return {}
         return {slot: UNREADABLE}
 
-    async def extract_calc_money(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                 domain: DomainDict) -> dict[str, Any]:
+    async def extract_calc_money(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         """Reads the money amount when it was asked for."""
         return self._extract("calc_money", tracker)
 
-    async def extract_calc_hours(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                 domain: DomainDict) -> dict[str, Any]:
+    async def extract_calc_hours(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         """Reads the overtime hours when they were asked for."""
         return self._extract("calc_hours", tracker)
 
-    async def extract_calc_day_type(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                    domain: DomainDict) -> dict[str, Any]:
+    async def extract_calc_day_type(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         """Reads the kind of day when it was asked for."""
         return self._extract("calc_day_type", tracker)
 
-    async def extract_calc_months(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                  domain: DomainDict) -> dict[str, Any]:
+    async def extract_calc_months(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         """Reads a duration (service or contribution time) when it was asked for."""
         return self._extract("calc_months", tracker)
 
-    async def extract_calc_region(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                  domain: DomainDict) -> dict[str, Any]:
+    async def extract_calc_region(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         """Reads the minimum-wage region when it was asked for."""
         return self._extract("calc_region", tracker)
 
-    def _checked(self, slot: str, value: Any, check: Callable[[Any], Any],
-                 dispatcher: CollectingDispatcher) -> dict[str, Any]:
+    def _checked(
+        self, slot: str, value: Any, check: Callable[[Any], Any], dispatcher: CollectingDispatcher
+    ) -> dict[str, Any]:
         if value == UNREADABLE or value is None:
             dispatcher.utter_message(
                 text=f"Dạ, em chưa đọc được thông tin này ạ. Anh/chị nhập lại giúp em ({EXAMPLES[slot]}) nhé."
@@ -277,35 +339,66 @@ class ValidateCalculatorForm(FormValidationAction):
             return {slot: None}
         return {slot: value}
 
-    async def validate_calc_money(self, slot_value: Any, dispatcher: CollectingDispatcher,
-                                  tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+    async def validate_calc_money(
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
         """Accepts a plausible monthly amount in đồng."""
         return self._checked("calc_money", slot_value, calc.validate_wage, dispatcher)
 
-    async def validate_calc_hours(self, slot_value: Any, dispatcher: CollectingDispatcher,
-                                  tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+    async def validate_calc_hours(
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
         """Accepts a plausible number of overtime hours."""
         return self._checked("calc_hours", slot_value, calc.validate_hours, dispatcher)
 
-    async def validate_calc_day_type(self, slot_value: Any, dispatcher: CollectingDispatcher,
-                                     tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+    async def validate_calc_day_type(
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
         """Accepts weekday, weekly rest day or public holiday."""
+
         def check(value: Any) -> None:
             if value not in calc.DAY_TYPES:
                 raise calc.CalculatorInputError("calc_day_type", "Dạ, em chưa rõ đó là loại ngày nào ạ.")
+
         return self._checked("calc_day_type", slot_value, check, dispatcher)
 
-    async def validate_calc_months(self, slot_value: Any, dispatcher: CollectingDispatcher,
-                                   tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+    async def validate_calc_months(
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
         """Accepts a plausible duration in months."""
         return self._checked("calc_months", slot_value, calc.validate_months, dispatcher)
 
-    async def validate_calc_region(self, slot_value: Any, dispatcher: CollectingDispatcher,
-                                   tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+    async def validate_calc_region(
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
         """Accepts region 1 to 4."""
+
         def check(value: Any) -> None:
             if value not in (1, 2, 3, 4):
-                raise calc.CalculatorInputError("calc_region", "Dạ, vùng lương tối thiểu chỉ có từ 1 đến 4 ạ.")
+                raise calc.CalculatorInputError(
+                    "calc_region", "Dạ, vùng lương tối thiểu chỉ có từ 1 đến 4 ạ."
+                )
+
         return self._checked("calc_region", slot_value, check, dispatcher)
 
 
@@ -322,8 +415,9 @@ class _AskInput(Action):
         """Returns the question for this input."""
         raise NotImplementedError
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: DomainDict) -> list[dict[str, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
         """Asks for the input."""
         dispatcher.utter_message(
             text=f"{self.question(_current(tracker))} ({EXAMPLES[self.slot]})",
@@ -405,8 +499,9 @@ class ActionStartCalculation(Action):
         """Returns the action name used in rules and the domain."""
         return "action_start_calculation"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: DomainDict) -> list[dict[str, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
         """Sets the calculator slots from the payload's kind (or the last question asked)."""
         entities = latest_entities(tracker)
         calculator = CALCULATORS.get(str(entities.get("calc_kind") or ""))
@@ -421,8 +516,13 @@ class ActionStartCalculation(Action):
                 text="Dạ, em có thể tính: tiền làm thêm giờ, trợ cấp thôi việc, trợ cấp mất việc làm, "
                 "đoàn phí, tiền đóng bảo hiểm, lương thử việc, số ngày phép năm và trợ cấp thất nghiệp. "
                 "Anh/chị muốn tính khoản nào ạ?",
-                buttons=[{"title": c.title.capitalize()[:20], "payload": f'/start_calculation{{"calc_kind": "{c.kind}"}}'}
-                         for c in list(CALCULATORS.values())[:3]],
+                buttons=[
+                    {
+                        "title": c.title.capitalize()[:20],
+                        "payload": f'/start_calculation{{"calc_kind": "{c.kind}"}}',
+                    }
+                    for c in list(CALCULATORS.values())[:3]
+                ],
             )
             return [SlotSet("calc_kind", None)]
         return start_events(calculator, entities)
@@ -435,8 +535,9 @@ class ActionCalculate(Action):
         """Returns the action name used in rules and the domain."""
         return "action_calculate"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: DomainDict) -> list[dict[str, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
         """Sends the calculation and clears the calculator slots."""
         calculator = _current(tracker)
         reset = [SlotSet(slot, None) for slot in (*INPUT_SLOTS, "calc_kind", "calc_night")]
@@ -456,8 +557,10 @@ class ActionCalculate(Action):
         if result.assumptions:
             lines.append("Em giả định: " + "; ".join(result.assumptions) + ".")
         lines.append(period.citation_line())
-        lines.append("Số liệu thực tế có thể khác tùy thỏa thuận trong hợp đồng và quy chế công ty; "
-                     "cần hỗ trợ thêm anh/chị gõ \"gặp cán bộ\" ạ.")
+        lines.append(
+            "Số liệu thực tế có thể khác tùy thỏa thuận trong hợp đồng và quy chế công ty; "
+            'cần hỗ trợ thêm anh/chị gõ "gặp cán bộ" ạ.'
+        )
         dispatcher.utter_message(text="\n".join(lines))
         return reset
 

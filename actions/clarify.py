@@ -21,7 +21,7 @@ MIN_CONFIDENCE = 0.05
 ASK_AGAIN = "Dạ, em chưa chắc đã hiểu đúng ý anh/chị. Có phải anh/chị muốn hỏi về:"
 ASK_REPHRASE = (
     "Dạ, em chưa hiểu rõ câu hỏi ạ. Anh/chị có thể hỏi ngắn gọn hơn, ví dụ: "
-    "\"lương tối thiểu vùng 1\", \"nghỉ việc báo trước mấy ngày\"?"
+    '"lương tối thiểu vùng 1", "nghỉ việc báo trước mấy ngày"?'
 )
 OFFER_OFFICER = (
     "Dạ, em xin lỗi vì vẫn chưa hiểu đúng câu hỏi. Anh/chị có muốn gặp cán bộ công đoàn để được "

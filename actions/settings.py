@@ -47,7 +47,9 @@ def get_settings() -> ActionSettings:
     Returns:
         The action server settings.
     """
-    outbox = os.environ.get("ACTIONS_OUTBOX_DB") or str(REPO_ROOT / "var" / "actions_outbox.sqlite3")
+    outbox = os.environ.get("ACTIONS_OUTBOX_DB") or str(
+        REPO_ROOT / "var" / "actions_outbox.sqlite3"
+    )
     return ActionSettings(
         backend_url=(os.environ.get("BACKEND_URL") or "http://127.0.0.1:8000").rstrip("/"),
         service_token=os.environ.get("BACKEND_SERVICE_TOKEN", ""),

@@ -50,7 +50,11 @@ def answer_matches(text: str, expect_any: list[list[str]]) -> bool:
 
 def run() -> dict:
     """Runs the benchmark against a freshly started stack and returns the figures."""
-    items = [json.loads(line) for line in HELDOUT.read_text(encoding="utf-8").splitlines() if line.strip()]
+    items = [
+        json.loads(line)
+        for line in HELDOUT.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
     by_style: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     failures: list[dict] = []
     faq_latencies: list[float] = []
@@ -62,25 +66,40 @@ def run() -> dict:
         stack.say("warmup", "lương tối thiểu vùng 1")
         for item in items:
             started = time.perf_counter()
-            parsed = client.post(f"{stack.rasa_url}/model/parse", json={"text": item["text"]}).json()
+            parsed = client.post(
+                f"{stack.rasa_url}/model/parse", json={"text": item["text"]}
+            ).json()
             parse_latencies.append((time.perf_counter() - started) * 1000)
             predicted = (parsed.get("intent") or {}).get("name")
             started = time.perf_counter()
             replies = stack.say(f"bench-{uuid.uuid4()}", item["text"])
             elapsed = (time.perf_counter() - started) * 1000
             text = "\n".join(str(r.get("text", "")) for r in replies)
-            knowledge = item["intent"].startswith(("ask_", "report_")) and item["intent"] != "ask_capabilities"
+            knowledge = (
+                item["intent"].startswith(("ask_", "report_"))
+                and item["intent"] != "ask_capabilities"
+            )
             if knowledge:
                 faq_latencies.append(elapsed)
             intent_ok = predicted == item["intent"]
-            answer_ok = bool(text) and (answer_matches(text, item["expect_any"]) if item.get("expect_any") else intent_ok)
+            answer_ok = bool(text) and (
+                answer_matches(text, item["expect_any"]) if item.get("expect_any") else intent_ok
+            )
             counts = by_style[item["style"]]
             counts["n"] += 1
             counts["intent_ok"] += intent_ok
             counts["answer_ok"] += answer_ok
             if not (intent_ok and answer_ok):
-                failures.append({"id": item["id"], "text": item["text"], "intent": item["intent"],
-                                 "predicted": predicted, "answer_ok": answer_ok, "reply": text[:300]})
+                failures.append(
+                    {
+                        "id": item["id"],
+                        "text": item["text"],
+                        "intent": item["intent"],
+                        "predicted": predicted,
+                        "answer_ok": answer_ok,
+                        "reply": text[:300],
+                    }
+                )
         rasa_rss = rss_mb(stack.processes["rasa"].process.pid)
         actions_rss = rss_mb(stack.processes["actions"].process.pid)
     total = {k: sum(s[k] for s in by_style.values()) for k in ("n", "intent_ok", "answer_ok")}

@@ -18,7 +18,9 @@ target_metadata = Base.metadata
 def run_migrations_offline() -> None:
     """Writes SQL for the configured URL without connecting."""
     context.configure(
-        url=str(engine.url), target_metadata=target_metadata, literal_binds=True,
+        url=str(engine.url),
+        target_metadata=target_metadata,
+        literal_binds=True,
         render_as_batch=engine.dialect.name == "sqlite",
     )
     with context.begin_transaction():

@@ -141,7 +141,7 @@ class ZaloTokenManager:
 
     def _adopt_newer_stored_token(self) -> None:
         stored = self._store.read_token(PLATFORM)
-        if stored is not None and stored.access_token != self._token.access_token:
+        if stored is not None and stored != self._token:
             self._token = stored
 
     def needs_refresh(self, now: float | None = None) -> bool:

@@ -38,9 +38,7 @@ def _is_intent_payload(text: str) -> bool:
     return text.startswith("/")
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER], is_trainable=False
-)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER], is_trainable=False)
 class VietnameseNormalizer(GraphComponent):
     """Rewrites each message's text into the normalised view the classifier learns from.
 
@@ -101,9 +99,7 @@ class VietnameseNormalizer(GraphComponent):
         return messages
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False
-)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
 class VietnameseEntityExtractor(GraphComponent, EntityExtractorMixin):
     """Adds rule-based entities (region, year, money, hours, ...) read from the raw text.
 

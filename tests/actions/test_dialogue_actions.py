@@ -14,14 +14,31 @@ from actions.calculation import ActionCalculate, ActionStartCalculation, Validat
 from actions.clarify import ActionClarify
 
 
-def _tracker(intent: str, text: str = "", entities: list[dict] | None = None,
-             slots: dict[str, Any] | None = None, events: list[dict] | None = None,
-             ranking: list[dict] | None = None, active_loop: dict | None = None) -> Tracker:
-    latest = {"intent": {"name": intent, "confidence": 0.9}, "entities": entities or [],
-              "text": text, "intent_ranking": ranking or []}
-    return Tracker("worker-1", slots or {}, latest,
-                   events or [{"event": "user", "text": text, "parse_data": latest}],
-                   False, None, active_loop or {}, "action_listen")
+def _tracker(
+    intent: str,
+    text: str = "",
+    entities: list[dict] | None = None,
+    slots: dict[str, Any] | None = None,
+    events: list[dict] | None = None,
+    ranking: list[dict] | None = None,
+    active_loop: dict | None = None,
+) -> Tracker:
+    latest = {
+        "intent": {"name": intent, "confidence": 0.9},
+        "entities": entities or [],
+        "text": text,
+        "intent_ranking": ranking or [],
+    }
+    return Tracker(
+        "worker-1",
+        slots or {},
+        latest,
+        events or [{"event": "user", "text": text, "parse_data": latest}],
+        False,
+        None,
+        active_loop or {},
+        "action_listen",
+    )
 
 
 def _run(action: Any, tracker: Tracker) -> tuple[list[dict], list[dict]]:
@@ -35,9 +52,14 @@ def _entity(name: str, value: Any) -> dict:
 
 
 def test_answer_min_wage_region_1_cites_decree_and_date() -> None:
-    messages, events = _run(ActionAnswerQuestion(), _tracker(
-        "ask_min_wage", "luong toi thieu vung 1 nam 2026",
-        [_entity("region", 1), _entity("year", 2026)]))
+    messages, events = _run(
+        ActionAnswerQuestion(),
+        _tracker(
+            "ask_min_wage",
+            "luong toi thieu vung 1 nam 2026",
+            [_entity("region", 1), _entity("year", 2026)],
+        ),
+    )
     assert events == []
     text = messages[0]["text"]
     assert text.startswith("Dạ")
@@ -45,9 +67,14 @@ def test_answer_min_wage_region_1_cites_decree_and_date() -> None:
 
 
 def test_answer_question_with_numbers_hands_over_to_calculator() -> None:
-    _, events = _run(ActionAnswerQuestion(), _tracker(
-        "ask_overtime_pay", "luong 6 trieu lam them 10 tieng ngay thuong",
-        [_entity("money", 6_000_000), _entity("hours", 10), _entity("day_type", "weekday")]))
+    _, events = _run(
+        ActionAnswerQuestion(),
+        _tracker(
+            "ask_overtime_pay",
+            "luong 6 trieu lam them 10 tieng ngay thuong",
+            [_entity("money", 6_000_000), _entity("hours", 10), _entity("day_type", "weekday")],
+        ),
+    )
     slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
     assert slots["calc_kind"] == "overtime"
     assert slots["calc_money"] == 6_000_000 and slots["calc_hours"] == 10
@@ -56,15 +83,21 @@ def test_answer_question_with_numbers_hands_over_to_calculator() -> None:
 
 
 def test_answer_without_numbers_offers_calculation_button() -> None:
-    messages, _ = _run(ActionAnswerQuestion(), _tracker("ask_overtime_pay", "tang ca tinh luong sao"))
+    messages, _ = _run(
+        ActionAnswerQuestion(), _tracker("ask_overtime_pay", "tang ca tinh luong sao")
+    )
     titles = [b["title"] for b in messages[0]["buttons"]]
     assert "Tính giúp em" in titles
     assert "150%" in messages[0]["text"]
 
 
 def test_calculate_overtime_matches_worked_example() -> None:
-    slots = {"calc_kind": "overtime", "calc_money": 6_000_000, "calc_hours": 10,
-             "calc_day_type": "weekday"}
+    slots = {
+        "calc_kind": "overtime",
+        "calc_money": 6_000_000,
+        "calc_hours": 10,
+        "calc_day_type": "weekday",
+    }
     messages, events = _run(ActionCalculate(), _tracker("affirm", slots=slots))
     text = messages[0]["text"]
     assert "432.692" in text
@@ -79,9 +112,16 @@ def test_calculate_severance_matches_worked_example() -> None:
 
 
 def test_start_calculation_uses_payload_kind() -> None:
-    _, events = _run(ActionStartCalculation(), _tracker(
-        "start_calculation", "/start_calculation", [_entity("calc_kind", "union_dues")]))
-    assert {"event": "slot", "name": "calc_kind", "value": "union_dues", "timestamp": None} in events
+    _, events = _run(
+        ActionStartCalculation(),
+        _tracker("start_calculation", "/start_calculation", [_entity("calc_kind", "union_dues")]),
+    )
+    assert {
+        "event": "slot",
+        "name": "calc_kind",
+        "value": "union_dues",
+        "timestamp": None,
+    } in events
 
 
 @pytest.mark.parametrize(
@@ -96,8 +136,9 @@ def test_start_calculation_uses_payload_kind() -> None:
         ("calc_months", 42, False, None),
     ],
 )
-def test_form_validation_reasks_politely(slot: str, value: Any, expect_none: bool,
-                                         hint: str | None) -> None:
+def test_form_validation_reasks_politely(
+    slot: str, value: Any, expect_none: bool, hint: str | None
+) -> None:
     form = ValidateCalculatorForm()
     dispatcher = CollectingDispatcher()
     tracker = _tracker("inform", slots={"calc_kind": "unemployment"})
@@ -114,22 +155,33 @@ def test_form_extracts_unreadable_only_for_requested_slot() -> None:
     asked = _tracker("nlu_fallback", "abc xyz", slots={"requested_slot": "calc_money"})
     assert form._extract("calc_money", asked) == {"calc_money": "__unreadable__"}
     assert form._extract("calc_hours", asked) == {}
-    answered = _tracker("inform", "6tr5", [_entity("money", 6_500_000)],
-                        slots={"requested_slot": "calc_money"})
+    answered = _tracker(
+        "inform", "6tr5", [_entity("money", 6_500_000)], slots={"requested_slot": "calc_money"}
+    )
     assert form._extract("calc_money", answered) == {"calc_money": 6_500_000}
 
 
 def test_clarify_offers_likeliest_topics_then_an_officer() -> None:
-    ranking = [{"name": "nlu_fallback", "confidence": 0.5},
-               {"name": "ask_severance", "confidence": 0.3},
-               {"name": "ask_job_loss_allowance", "confidence": 0.25},
-               {"name": "greet", "confidence": 0.1}]
+    ranking = [
+        {"name": "nlu_fallback", "confidence": 0.5},
+        {"name": "ask_severance", "confidence": 0.3},
+        {"name": "ask_job_loss_allowance", "confidence": 0.25},
+        {"name": "greet", "confidence": 0.1},
+    ]
     messages, _ = _run(ActionClarify(), _tracker("nlu_fallback", "tro cap", ranking=ranking))
     payloads = [b["payload"] for b in messages[0]["buttons"]]
     assert payloads == ["/ask_severance", "/ask_job_loss_allowance"]
-    second = _tracker("nlu_fallback", "???", ranking=ranking, events=[
-        {"event": "user", "text": "tro cap"}, {"event": "action", "name": "action_clarify"},
-        {"event": "action", "name": "action_listen"}, {"event": "user", "text": "???"}])
+    second = _tracker(
+        "nlu_fallback",
+        "???",
+        ranking=ranking,
+        events=[
+            {"event": "user", "text": "tro cap"},
+            {"event": "action", "name": "action_clarify"},
+            {"event": "action", "name": "action_listen"},
+            {"event": "user", "text": "???"},
+        ],
+    )
     messages, _ = _run(ActionClarify(), second)
     assert "cán bộ" in messages[0]["text"]
     assert messages[0]["buttons"][0]["payload"] == "/request_human"

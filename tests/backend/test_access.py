@@ -17,8 +17,11 @@ def test_every_non_public_endpoint_refuses_anonymous(client: TestClient) -> None
             if (method, path) in PUBLIC:
                 continue
             concrete = re.sub(r"\{[^}]+\}", "1", path)
-            reply = client.request(method.upper(), concrete, json={},
-                                   headers={"Idempotency-Key": "anonymous-probe"})
-            assert reply.status_code in (401, 403), f"{method.upper()} {path} -> {reply.status_code}"
+            reply = client.request(
+                method.upper(), concrete, json={}, headers={"Idempotency-Key": "anonymous-probe"}
+            )
+            assert reply.status_code in (401, 403), (
+                f"{method.upper()} {path} -> {reply.status_code}"
+            )
             checked += 1
     assert checked >= 1

@@ -24,8 +24,11 @@ def _count() -> int:
 
 def test_ingest_handoff_requires_service_token(client: TestClient) -> None:
     for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic abc"}):
-        reply = client.post("/api/ingest/handoffs", json=PAYLOAD,
-                            headers={**headers, "Idempotency-Key": "handoff:key:1"})
+        reply = client.post(
+            "/api/ingest/handoffs",
+            json=PAYLOAD,
+            headers={**headers, "Idempotency-Key": "handoff:key:1"},
+        )
         assert reply.status_code == 401
     assert _count() == 0
 
@@ -51,8 +54,11 @@ def test_ingest_handoff_refuses_malformed_input(client: TestClient, service_head
     ]
     for body in bad_bodies:
         assert client.post("/api/ingest/handoffs", json=body, headers=headers).status_code == 422
-    raw = client.post("/api/ingest/handoffs", content=b"{not json",
-                      headers={**headers, "Content-Type": "application/json"})
+    raw = client.post(
+        "/api/ingest/handoffs",
+        content=b"{not json",
+        headers={**headers, "Content-Type": "application/json"},
+    )
     assert raw.status_code == 422
     missing_key = client.post("/api/ingest/handoffs", json=PAYLOAD, headers=service_headers)
     assert missing_key.status_code == 422

@@ -20,7 +20,7 @@ pytest.importorskip("uvicorn", reason="e2e tests run in the backend venv")
 from tests.platforms.fake_zalo import SIGN as ZALO_SIGN  # noqa: E402
 
 if TYPE_CHECKING:
-    from conftest import ChannelStack
+    from tests.channels.conftest import ChannelStack
 
 pytestmark = pytest.mark.anyio
 
@@ -155,7 +155,8 @@ async def test_messenger_5xx_is_retried(channel_stack: ChannelStack) -> None:
     messenger.fail_next(2, 500)
     await messenger.send_user_text(user, "xin chào")
     await messenger.wait_for_messages(user, 1)
-    assert [call["http_status"] for call in messenger.api_calls(user)] == [500, 500, 200]
+    sends = [call for call in messenger.api_calls(user) if "message" in (call["request"] or {})]
+    assert [call["http_status"] for call in sends] == [500, 500, 200]
 
 
 async def test_messenger_permanent_error_is_recorded(channel_stack: ChannelStack) -> None:
@@ -265,11 +266,12 @@ async def test_zalo_refuses_unverified_or_malformed_webhooks(
         event["timestamp"] = str(int((time.time() - 2 * 86400) * 1000))
         delivery = await zalo.deliver(event, signature=ZALO_SIGN, retry=False)
     elif case == "malformed":
-        body = ('{"app_id":"%s","event_name":"user_send_text","sender":{"id":"%s"' % (
-            zalo.config.app_id, user)).encode()
+        app_id = zalo.config.app_id
+        body = (
+            f'{{"app_id":"{app_id}","event_name":"user_send_text","sender":{{"id":"{user}"'.encode()
+        )
         delivery = await zalo.deliver(body, signature="mac=" + "1" * 64, retry=False)
     else:
-        event["event_name"] = "user_send_text"
         del event["message"]  # a text event without its message: not a documented shape
         delivery = await zalo.deliver(event, signature=ZALO_SIGN, retry=False)
     assert delivery.status == expected_status
@@ -300,12 +302,14 @@ async def test_messenger_refuses_unverified_or_malformed_webhooks(
         delivery = await messenger.post_webhook(raw, headers, retry=False)
     elif case == "malformed":
         truncated = raw[:-5]
-        delivery = await messenger.deliver(truncated, signature=messenger.sign(truncated)[
-            "X-Hub-Signature-256"], retry=False)
+        delivery = await messenger.deliver(
+            truncated, signature=messenger.sign(truncated)["X-Hub-Signature-256"], retry=False
+        )
     else:
         unknown = json.dumps({"object": "page", "entry": {"messaging": user}}).encode()
-        delivery = await messenger.deliver(unknown, signature=messenger.sign(unknown)[
-            "X-Hub-Signature-256"], retry=False)
+        delivery = await messenger.deliver(
+            unknown, signature=messenger.sign(unknown)["X-Hub-Signature-256"], retry=False
+        )
     assert delivery.status == expected_status
     assert_nothing_recorded(channel_stack, user)
 

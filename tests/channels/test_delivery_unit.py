@@ -19,7 +19,10 @@ from bot.channels.delivery import (
 pytestmark = pytest.mark.anyio
 
 ZALO_OK = {
-    "data": {"quota": {"quota_type": "reply", "remain": "8", "total": "8"}, "message_id": "63ecf43f0df7dba892e6"},
+    "data": {
+        "quota": {"quota_type": "reply", "remain": "8", "total": "8"},
+        "message_id": "63ecf43f0df7dba892e6",
+    },
     "error": 0,
     "message": "Success",
 }
@@ -30,12 +33,27 @@ ZALO_OK = {
     [
         (200, ZALO_OK, Verdict.DELIVERED, ""),
         (200, {"error": -216, "message": "Access token is invalid"}, Verdict.REFRESH_TOKEN, "-216"),
-        (200, {"error": -220, "message": "access_token is expired or removed"}, Verdict.REFRESH_TOKEN, "-220"),
-        (200, {"error": -32, "message": "Your application reached limit call api"}, Verdict.RATE_LIMITED, "-32"),
+        (
+            200,
+            {"error": -220, "message": "access_token is expired or removed"},
+            Verdict.REFRESH_TOKEN,
+            "-220",
+        ),
+        (
+            200,
+            {"error": -32, "message": "Your application reached limit call api"},
+            Verdict.RATE_LIMITED,
+            "-32",
+        ),
         (200, {"error": -200, "message": "Send message failed"}, Verdict.RETRY, "-200"),
         (200, {"error": -230, "message": "User has not interacted"}, Verdict.PERMANENT, "-230"),
         (200, {"error": -213, "message": "User has not followed OA"}, Verdict.PERMANENT, "-213"),
-        (200, {"error": -210, "message": "Parameter exceeds allowable limit"}, Verdict.PERMANENT, "-210"),
+        (
+            200,
+            {"error": -210, "message": "Parameter exceeds allowable limit"},
+            Verdict.PERMANENT,
+            "-210",
+        ),
         (200, {"error": -201, "message": "buttons is invalid!"}, Verdict.PERMANENT, "-201"),
         (503, None, Verdict.RETRY, "http_503"),
         (500, {"error": -1}, Verdict.RETRY, "http_500"),
@@ -54,7 +72,12 @@ def test_classify_zalo_delivered_carries_message_id() -> None:
 
 
 def graph_error(code: int, subcode: int | None = None, message: str = "x") -> dict[str, Any]:
-    error: dict[str, Any] = {"message": message, "type": "OAuthException", "code": code, "fbtrace_id": "A"}
+    error: dict[str, Any] = {
+        "message": message,
+        "type": "OAuthException",
+        "code": code,
+        "fbtrace_id": "A",
+    }
     if subcode is not None:
         error["error_subcode"] = subcode
     return {"error": error}
@@ -135,7 +158,9 @@ class Script:
         return False
 
 
-POLICY = RetryPolicy(max_attempts=4, base_seconds=0.1, max_seconds=1.0, rate_limit_floor_seconds=0.5)
+POLICY = RetryPolicy(
+    max_attempts=4, base_seconds=0.1, max_seconds=1.0, rate_limit_floor_seconds=0.5
+)
 OK = Outcome(Verdict.DELIVERED, message="mid")
 FAIL_5XX = Outcome(Verdict.RETRY, "http_503")
 TOKEN = Outcome(Verdict.REFRESH_TOKEN, "-220")
@@ -171,18 +196,27 @@ async def test_deliver_with_retries_refreshes_token_once_then_retries() -> None:
     outcome, attempts = await deliver_with_retries(
         script.attempt, POLICY, script.refresh_ok, sleep=script.sleep
     )
-    assert (outcome.verdict, attempts, script.refreshes, script.sleeps) == (Verdict.DELIVERED, 2, 1, [])
+    assert (outcome.verdict, attempts, script.refreshes, script.sleeps) == (
+        Verdict.DELIVERED,
+        2,
+        1,
+        [],
+    )
 
 
 async def test_deliver_with_retries_stops_when_new_token_also_refused() -> None:
     script = Script(TOKEN, TOKEN, OK)
-    outcome, attempts = await deliver_with_retries(script.attempt, POLICY, script.refresh_ok, sleep=script.sleep)
+    outcome, attempts = await deliver_with_retries(
+        script.attempt, POLICY, script.refresh_ok, sleep=script.sleep
+    )
     assert (outcome.verdict, attempts, script.refreshes) == (Verdict.REFRESH_TOKEN, 2, 1)
 
 
 async def test_deliver_with_retries_stops_when_refresh_fails() -> None:
     script = Script(TOKEN, OK)
-    outcome, attempts = await deliver_with_retries(script.attempt, POLICY, script.refresh_fails, sleep=script.sleep)
+    outcome, attempts = await deliver_with_retries(
+        script.attempt, POLICY, script.refresh_fails, sleep=script.sleep
+    )
     assert (outcome.verdict, attempts, script.refreshes) == (Verdict.REFRESH_TOKEN, 1, 1)
 
 

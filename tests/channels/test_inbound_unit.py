@@ -85,14 +85,36 @@ def test_parse_zalo_button_tap_keeps_payload() -> None:
 @pytest.mark.parametrize(
     ("event_name", "message", "kind"),
     [
-        ("user_send_sticker", {"msg_id": "a1", "attachments": [{"type": "sticker"}]}, EventKind.UNSUPPORTED),
-        ("user_send_image", {"msg_id": "a2", "attachments": [{"type": "image"}]}, EventKind.UNSUPPORTED),
-        ("user_send_image", {"msg_id": "a3", "text": "ảnh hợp đồng", "attachments": [{"type": "image"}]}, EventKind.TEXT),
-        ("user_send_audio", {"msg_id": "a4", "attachments": [{"type": "audio"}]}, EventKind.UNSUPPORTED),
-        ("user_send_location", {"msg_id": "a5", "attachments": [{"type": "location"}]}, EventKind.UNSUPPORTED),
+        (
+            "user_send_sticker",
+            {"msg_id": "a1", "attachments": [{"type": "sticker"}]},
+            EventKind.UNSUPPORTED,
+        ),
+        (
+            "user_send_image",
+            {"msg_id": "a2", "attachments": [{"type": "image"}]},
+            EventKind.UNSUPPORTED,
+        ),
+        (
+            "user_send_image",
+            {"msg_id": "a3", "text": "ảnh hợp đồng", "attachments": [{"type": "image"}]},
+            EventKind.TEXT,
+        ),
+        (
+            "user_send_audio",
+            {"msg_id": "a4", "attachments": [{"type": "audio"}]},
+            EventKind.UNSUPPORTED,
+        ),
+        (
+            "user_send_location",
+            {"msg_id": "a5", "attachments": [{"type": "location"}]},
+            EventKind.UNSUPPORTED,
+        ),
     ],
 )
-def test_parse_zalo_attachment_events(event_name: str, message: dict[str, Any], kind: EventKind) -> None:
+def test_parse_zalo_attachment_events(
+    event_name: str, message: dict[str, Any], kind: EventKind
+) -> None:
     payload = {**ZALO_TEXT, "event_name": event_name, "message": message}
     event = parse_zalo_event(payload)
     assert event.kind is kind
@@ -101,7 +123,13 @@ def test_parse_zalo_attachment_events(event_name: str, message: dict[str, Any], 
 
 @pytest.mark.parametrize(
     "event_name",
-    ["oa_send_text", "user_received_message", "user_seen_message", "user_click_chatnow", "add_user_to_tag"],
+    [
+        "oa_send_text",
+        "user_received_message",
+        "user_seen_message",
+        "user_click_chatnow",
+        "add_user_to_tag",
+    ],
 )
 def test_parse_zalo_other_events_are_ignored(event_name: str) -> None:
     payload = {**ZALO_TEXT, "event_name": event_name}
@@ -193,8 +221,21 @@ def test_parse_messenger_batch_keeps_every_item_in_order() -> None:
     body = {
         "object": "page",
         "entry": [
-            {"id": "P", "time": 1, "messaging": [_item(message={"mid": "m1", "text": "một"}), _item(message={"mid": "m2", "text": "hai"})]},
-            {"id": "P", "time": 2, "messaging": [_item(referral={"ref": "survey", "source": "SHORTLINK", "type": "OPEN_THREAD"})]},
+            {
+                "id": "P",
+                "time": 1,
+                "messaging": [
+                    _item(message={"mid": "m1", "text": "một"}),
+                    _item(message={"mid": "m2", "text": "hai"}),
+                ],
+            },
+            {
+                "id": "P",
+                "time": 2,
+                "messaging": [
+                    _item(referral={"ref": "survey", "source": "SHORTLINK", "type": "OPEN_THREAD"})
+                ],
+            },
         ],
     }
     events = parse_messenger_payload(body)
@@ -221,7 +262,9 @@ def test_parse_messenger_non_user_items_are_ignored(item: dict[str, Any]) -> Non
 
 
 def test_parse_messenger_standby_is_ignored_not_crashing() -> None:
-    (event,) = parse_messenger_payload(_page([_item(message={"mid": "m3", "text": "hi"})], key="standby"))
+    (event,) = parse_messenger_payload(
+        _page([_item(message={"mid": "m3", "text": "hi"})], key="standby")
+    )
     assert event.kind is EventKind.IGNORED
     assert event.metadata["standby"] is True
 

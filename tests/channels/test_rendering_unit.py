@@ -19,7 +19,10 @@ LONG_TEXT = " ".join([SENTENCE] * 40)  # about 3,400 characters
 
 
 def make_buttons(count: int) -> list[dict[str, str]]:
-    return [{"title": f"Lựa chọn {index}", "payload": f"/choose{{\"n\": {index}}}"} for index in range(count)]
+    return [
+        {"title": f"Lựa chọn {index}", "payload": f'/choose{{"n": {index}}}'}
+        for index in range(count)
+    ]
 
 
 @pytest.mark.parametrize(
@@ -50,7 +53,9 @@ def test_render_zalo_text_only_splits_at_2000() -> None:
     ("count", "expected_groups"),
     [(1, [1]), (5, [5]), (6, [5, 1]), (12, [5, 5, 2])],
 )
-def test_render_zalo_buttons_spread_five_per_message(count: int, expected_groups: list[int]) -> None:
+def test_render_zalo_buttons_spread_five_per_message(
+    count: int, expected_groups: list[int]
+) -> None:
     messages = render_zalo_messages("Dạ, anh/chị chọn giúp em:", make_buttons(count))
     groups = [len(m["attachment"]["payload"]["buttons"]) for m in messages]
     assert groups == expected_groups
@@ -70,7 +75,11 @@ def test_render_zalo_button_types_follow_payload() -> None:
     assert rendered == [
         {"title": "Thai sản", "type": "oa.query.hide", "payload": "/ask_maternity"},
         {"title": "Có", "type": "oa.query.show", "payload": "có"},
-        {"title": "Trang công đoàn", "type": "oa.open.url", "payload": {"url": "https://example.org/cong-doan"}},
+        {
+            "title": "Trang công đoàn",
+            "type": "oa.open.url",
+            "payload": {"url": "https://example.org/cong-doan"},
+        },
     ]
 
 
@@ -107,7 +116,10 @@ def test_render_messenger_more_than_13_buttons_become_templates_of_three() -> No
 
 
 def test_render_messenger_link_button_uses_template() -> None:
-    buttons = [{"title": "Trang công đoàn", "url": "https://example.org"}, {"title": "Có", "payload": "/affirm"}]
+    buttons = [
+        {"title": "Trang công đoàn", "url": "https://example.org"},
+        {"title": "Có", "payload": "/affirm"},
+    ]
     (message,) = render_messenger_messages("Xem thêm:", buttons)
     assert message["attachment"]["payload"]["buttons"] == [
         {"type": "web_url", "url": "https://example.org", "title": "Trang công đoàn"},

@@ -17,9 +17,14 @@ from bot.channels.signatures import (
 
 APP_ID = "3608465248940903967"
 OA_SECRET = "oa-secret"
-BODY = '{"app_id":"3608465248940903967","event_name":"user_send_text","timestamp":"1718000000000","message":{"text":"Chào chị"}}'.encode()
+BODY = (
+    '{"app_id":"3608465248940903967","event_name":"user_send_text",'
+    '"timestamp":"1718000000000","message":{"text":"Chào chị"}}'
+).encode()
 TIMESTAMP = "1718000000000"
-ZALO_MAC = hashlib.sha256(APP_ID.encode() + BODY + TIMESTAMP.encode() + OA_SECRET.encode()).hexdigest()
+ZALO_MAC = hashlib.sha256(
+    APP_ID.encode() + BODY + TIMESTAMP.encode() + OA_SECRET.encode()
+).hexdigest()
 
 APP_SECRET = "meta-app-secret"
 META_BODY = b'{"object":"page","entry":[{"messaging":[{"message":{"text":"Ch\\u00e0o"}}]}]}'
@@ -69,7 +74,12 @@ def test_verify_zalo_signature_table(header: str | None, expected: bool) -> None
     ],
 )
 def test_verify_zalo_signature_rejects_any_changed_input(change: str, value: object) -> None:
-    kwargs = {"app_id": APP_ID, "raw_body": BODY, "timestamp": TIMESTAMP, "oa_secret_key": OA_SECRET}
+    kwargs = {
+        "app_id": APP_ID,
+        "raw_body": BODY,
+        "timestamp": TIMESTAMP,
+        "oa_secret_key": OA_SECRET,
+    }
     kwargs[change] = value
     assert verify_zalo_signature(f"mac={ZALO_MAC}", **kwargs) is False  # type: ignore[arg-type]
 
@@ -108,7 +118,11 @@ def test_compute_messenger_signature_matches_hmac_sha256() -> None:
         (None, META_BODY, False),
         ("", META_BODY, False),
         (META_HEX, META_BODY, False),  # prefix required
-        ("sha1=" + hmac.new(APP_SECRET.encode(), META_BODY, hashlib.sha1).hexdigest(), META_BODY, False),
+        (
+            "sha1=" + hmac.new(APP_SECRET.encode(), META_BODY, hashlib.sha1).hexdigest(),
+            META_BODY,
+            False,
+        ),
         (f"sha256={META_HEX}", META_BODY.replace(b"\\u00e0", "à".encode()), False),  # re-serialised
         (f"sha256={META_HEX}", META_BODY + b"\n", False),
         (f"sha256={'0' * 64}", META_BODY, False),

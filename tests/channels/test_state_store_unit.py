@@ -71,11 +71,17 @@ def test_prune_seen_events_keeps_recent_and_pending(db_path: Path) -> None:
 def test_delivery_failures_are_listed_per_platform(db_path: Path) -> None:
     store = ChannelStateStore(db_path)
     store.record_delivery_failure(
-        DeliveryFailure("zalo", "u1", "-230", "User has not interacted", 1, payload={"message": {"text": "Dạ"}})
+        DeliveryFailure(
+            "zalo", "u1", "-230", "User has not interacted", 1, payload={"message": {"text": "Dạ"}}
+        )
     )
-    store.record_delivery_failure(DeliveryFailure("messenger", "p1", "10", "outside window", 1, "2018278"))
+    store.record_delivery_failure(
+        DeliveryFailure("messenger", "p1", "10", "outside window", 1, "2018278")
+    )
     zalo_rows = store.list_delivery_failures("zalo")
-    assert [(r.recipient_id, r.error_code, r.payload) for r in zalo_rows] == [("u1", "-230", {"message": {"text": "Dạ"}})]
+    assert [(r.recipient_id, r.error_code, r.payload) for r in zalo_rows] == [
+        ("u1", "-230", {"message": {"text": "Dạ"}})
+    ]
     assert zalo_rows[0].created_at > 0
     assert [r.error_subcode for r in store.list_delivery_failures()] == [None, "2018278"]
 
@@ -97,12 +103,20 @@ def test_save_token_replaces_pair(db_path: Path) -> None:
 
 
 CREDENTIALS = ZaloCredentials(
-    app_id="app", oa_secret_key="oa", app_secret="secret", access_token="env-access", refresh_token="env-refresh"
+    app_id="app",
+    oa_secret_key="oa",
+    app_secret="secret",
+    access_token="env-access",
+    refresh_token="env-refresh",
 )
 
 
-def make_manager(store: ChannelStateStore, credentials: ZaloCredentials = CREDENTIALS) -> ZaloTokenManager:
-    return ZaloTokenManager(credentials, store, HttpClientSource(1.0), refresh_margin_seconds=18_000)
+def make_manager(
+    store: ChannelStateStore, credentials: ZaloCredentials = CREDENTIALS
+) -> ZaloTokenManager:
+    return ZaloTokenManager(
+        credentials, store, HttpClientSource(1.0), refresh_margin_seconds=18_000
+    )
 
 
 def test_token_manager_seeds_store_from_credentials(db_path: Path) -> None:
@@ -110,19 +124,24 @@ def test_token_manager_seeds_store_from_credentials(db_path: Path) -> None:
     manager = make_manager(store)
     assert manager.access_token == "env-access"
     stored = store.read_token("zalo")
-    assert stored is not None and (stored.access_token, stored.refresh_token) == ("env-access", "env-refresh")
+    assert stored is not None and (stored.access_token, stored.refresh_token) == (
+        "env-access",
+        "env-refresh",
+    )
     assert manager.needs_refresh() is False  # expiry unknown: refresh on token error only
 
 
 def test_token_manager_prefers_refreshed_pair_after_restart(db_path: Path) -> None:
     store = ChannelStateStore(db_path)
-    seed = store.read_token("zalo") if store.read_token("zalo") else None
-    assert seed is None
+    assert store.read_token("zalo") is None
     make_manager(store)
     seeded = store.read_token("zalo")
     assert seeded is not None
     # A refresh happened before the restart: the env pair is spent, the stored one is current.
-    store.save_token("zalo", StoredToken("new-access", "new-refresh", time.time() + 90_000, seeded.seed_fingerprint))
+    store.save_token(
+        "zalo",
+        StoredToken("new-access", "new-refresh", time.time() + 90_000, seeded.seed_fingerprint),
+    )
     store.close()
     restarted = make_manager(ChannelStateStore(db_path))
     assert restarted.access_token == "new-access"
@@ -133,9 +152,15 @@ def test_token_manager_reseeds_when_operator_changes_credentials(db_path: Path) 
     make_manager(store)
     seeded = store.read_token("zalo")
     assert seeded is not None
-    store.save_token("zalo", StoredToken("new-access", "new-refresh", None, seeded.seed_fingerprint))
+    store.save_token(
+        "zalo", StoredToken("new-access", "new-refresh", None, seeded.seed_fingerprint)
+    )
     reauthorised = ZaloCredentials(
-        app_id="app", oa_secret_key="oa", app_secret="secret", access_token="fresh-access", refresh_token="fresh-refresh"
+        app_id="app",
+        oa_secret_key="oa",
+        app_secret="secret",
+        access_token="fresh-access",
+        refresh_token="fresh-refresh",
     )
     manager = make_manager(store, reauthorised)
     assert manager.access_token == "fresh-access"
@@ -147,7 +172,9 @@ def test_token_manager_reseeds_when_operator_changes_credentials(db_path: Path) 
     ("seconds_left", "expected"),
     [(90_000, False), (18_001, False), (17_999, True), (-5, True)],
 )
-def test_token_manager_needs_refresh_inside_margin(db_path: Path, seconds_left: int, expected: bool) -> None:
+def test_token_manager_needs_refresh_inside_margin(
+    db_path: Path, seconds_left: int, expected: bool
+) -> None:
     store = ChannelStateStore(db_path)
     manager = make_manager(store)
     seeded = store.read_token("zalo")

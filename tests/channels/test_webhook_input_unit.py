@@ -72,7 +72,9 @@ class Served:
         deadline = time.monotonic() + timeout
         while len(self.received) < count:
             if time.monotonic() > deadline:
-                raise AssertionError(f"{len(self.received)} message(s) reached Rasa, expected {count}")
+                raise AssertionError(
+                    f"{len(self.received)} message(s) reached Rasa, expected {count}"
+                )
             await asyncio.sleep(0.01)
         return self.received
 
@@ -100,7 +102,9 @@ def make_zalo(db: Path, **overrides: str) -> ZaloInput:
     }
     from bot.channels.zalo_client import ZaloCredentials
 
-    return ZaloInput(ZaloCredentials.from_mapping(credentials), read_channel_settings(settings_env(db)))
+    return ZaloInput(
+        ZaloCredentials.from_mapping(credentials), read_channel_settings(settings_env(db))
+    )
 
 
 def make_messenger(db: Path, **overrides: str) -> MessengerInput:
@@ -124,6 +128,7 @@ ServeFactory = Callable[..., Awaitable[Served]]
 @pytest.fixture
 async def serve() -> AsyncIterator[ServeFactory]:
     servers: list[Any] = []
+    Sanic.test_mode = True  # several apps in one process (Sanic's own switch for this)
 
     async def start(channel: PlatformInput, agent_ready: bool = True) -> Served:
         served = Served("", channel)
@@ -168,7 +173,9 @@ def zalo_body(user: str, text: str = "xin chào", msg_id: str | None = None, **e
 
 def zalo_headers(body: bytes) -> dict[str, str]:
     timestamp = json.loads(body)["timestamp"]
-    mac = hashlib.sha256(APP_ID.encode() + body + timestamp.encode() + OA_SECRET.encode()).hexdigest()
+    mac = hashlib.sha256(
+        APP_ID.encode() + body + timestamp.encode() + OA_SECRET.encode()
+    ).hexdigest()
     return {"X-ZEvent-Signature": f"mac={mac}", "Content-Type": "application/json"}
 
 
@@ -177,20 +184,34 @@ def meta_headers(body: bytes) -> dict[str, str]:
     return {"X-Hub-Signature-256": f"sha256={mac}", "Content-Type": "application/json"}
 
 
-async def test_disabled_channels_answer_503_and_record_nothing(tmp_path: Path, serve: ServeFactory) -> None:
+async def test_disabled_channels_answer_503_and_record_nothing(
+    tmp_path: Path, serve: ServeFactory
+) -> None:
     db = tmp_path / "state.sqlite3"
     zalo = await serve(make_zalo(db, oa_secret_key="", access_token=""))
     messenger = await serve(make_messenger(db, app_secret=""))
     async with httpx.AsyncClient() as client:
         body = zalo_body("u1")
-        zalo_post = await client.post(f"{zalo.base_url}/webhook", content=body, headers=zalo_headers(body))
-        messenger_post = await client.post(f"{messenger.base_url}/webhook", content=b"{}", headers=meta_headers(b"{}"))
+        zalo_post = await client.post(
+            f"{zalo.base_url}/webhook", content=body, headers=zalo_headers(body)
+        )
+        messenger_post = await client.post(
+            f"{messenger.base_url}/webhook", content=b"{}", headers=meta_headers(b"{}")
+        )
         verify = await client.get(
             f"{messenger.base_url}/webhook",
-            params={"hub.mode": "subscribe", "hub.verify_token": VERIFY_TOKEN, "hub.challenge": "42"},
+            params={
+                "hub.mode": "subscribe",
+                "hub.verify_token": VERIFY_TOKEN,
+                "hub.challenge": "42",
+            },
         )
         health = await client.get(f"{zalo.base_url}/")
-    assert [zalo_post.status_code, messenger_post.status_code, verify.status_code] == [503, 503, 503]
+    assert [zalo_post.status_code, messenger_post.status_code, verify.status_code] == [
+        503,
+        503,
+        503,
+    ]
     assert "not configured" in zalo_post.json()["error"]
     assert health.json() == {"status": "ok", "channel": "zalo", "enabled": False}
     assert zalo.channel.get_output_channel() is None
@@ -202,7 +223,9 @@ async def test_zalo_message_reaches_rasa_with_metadata(tmp_path: Path, serve: Se
     served = await serve(make_zalo(tmp_path / "state.sqlite3"))
     body = zalo_body("u1", "xin chào", msg_id="abc123")
     async with httpx.AsyncClient() as client:
-        response = await client.post(f"{served.base_url}/webhook", content=body, headers=zalo_headers(body))
+        response = await client.post(
+            f"{served.base_url}/webhook", content=body, headers=zalo_headers(body)
+        )
     assert response.status_code == 200
     (message,) = await served.wait_received(1)
     assert (message.text, message.sender_id, message.input_channel, message.message_id) == (
@@ -216,29 +239,41 @@ async def test_zalo_message_reaches_rasa_with_metadata(tmp_path: Path, serve: Se
     assert isinstance(served.channel.get_output_channel(), ZaloOutput)
 
 
-async def test_redelivery_is_handled_once_across_restart(tmp_path: Path, serve: ServeFactory) -> None:
+async def test_redelivery_is_handled_once_across_restart(
+    tmp_path: Path, serve: ServeFactory
+) -> None:
     db = tmp_path / "state.sqlite3"
     first = await serve(make_zalo(db))
     body = zalo_body("u1", msg_id="same-id")
     async with httpx.AsyncClient() as client:
-        assert (await client.post(f"{first.base_url}/webhook", content=body, headers=zalo_headers(body))).json()[
-            "accepted"
-        ] == 1
+        assert (
+            await client.post(f"{first.base_url}/webhook", content=body, headers=zalo_headers(body))
+        ).json()["accepted"] == 1
         await first.wait_received(1)
-        again = await client.post(f"{first.base_url}/webhook", content=body, headers=zalo_headers(body))
+        again = await client.post(
+            f"{first.base_url}/webhook", content=body, headers=zalo_headers(body)
+        )
         assert again.json()["accepted"] == 0
-        restarted = await serve(make_zalo(db))  # a new process would build a new channel the same way
-        after_restart = await client.post(f"{restarted.base_url}/webhook", content=body, headers=zalo_headers(body))
+        restarted = await serve(
+            make_zalo(db)
+        )  # a new process would build a new channel the same way
+        after_restart = await client.post(
+            f"{restarted.base_url}/webhook", content=body, headers=zalo_headers(body)
+        )
     assert after_restart.status_code == 200
     assert after_restart.json()["accepted"] == 0
     await asyncio.sleep(0.2)  # give a wrongly spawned task the chance to show up
     assert len(first.received) == 1 and restarted.received == []
 
 
-async def test_unprocessed_events_are_replayed_at_start(tmp_path: Path, serve: ServeFactory) -> None:
+async def test_unprocessed_events_are_replayed_at_start(
+    tmp_path: Path, serve: ServeFactory
+) -> None:
     db = tmp_path / "state.sqlite3"
     store = ChannelStateStore(db)
-    fresh = InboundEvent("zalo", "pending-1", EventKind.TEXT, "u9", "còn đó không", int(time.time() * 1000))
+    fresh = InboundEvent(
+        "zalo", "pending-1", EventKind.TEXT, "u9", "còn đó không", int(time.time() * 1000)
+    )
     stale = InboundEvent("zalo", "pending-0", EventKind.TEXT, "u9", "cũ quá", 0)
     store.claim_event("zalo", stale.event_id, stale.to_json(), now=time.time() - 3 * 3600)
     store.claim_event("zalo", fresh.event_id, fresh.to_json())
@@ -252,12 +287,16 @@ async def test_unprocessed_events_are_replayed_at_start(tmp_path: Path, serve: S
     assert store.read_event_status("zalo", "pending-0") == "abandoned"
 
 
-async def test_not_ready_agent_gets_503_and_nothing_is_claimed(tmp_path: Path, serve: ServeFactory) -> None:
+async def test_not_ready_agent_gets_503_and_nothing_is_claimed(
+    tmp_path: Path, serve: ServeFactory
+) -> None:
     db = tmp_path / "state.sqlite3"
     served = await serve(make_zalo(db), agent_ready=False)
     body = zalo_body("u1", msg_id="early")
     async with httpx.AsyncClient() as client:
-        response = await client.post(f"{served.base_url}/webhook", content=body, headers=zalo_headers(body))
+        response = await client.post(
+            f"{served.base_url}/webhook", content=body, headers=zalo_headers(body)
+        )
     assert response.status_code == 503
     assert ChannelStateStore(db).read_event_status("zalo", "early") is None
 
@@ -272,12 +311,18 @@ async def test_not_ready_agent_gets_503_and_nothing_is_claimed(tmp_path: Path, s
     ],
 )
 async def test_zalo_refusals(
-    tmp_path: Path, serve: ServeFactory, headers_for: Callable[[bytes], dict[str, str]], body: bytes, status: int
+    tmp_path: Path,
+    serve: ServeFactory,
+    headers_for: Callable[[bytes], dict[str, str]],
+    body: bytes,
+    status: int,
 ) -> None:
     db = tmp_path / "state.sqlite3"
     served = await serve(make_zalo(db))
     async with httpx.AsyncClient() as client:
-        response = await client.post(f"{served.base_url}/webhook", content=body, headers=headers_for(body))
+        response = await client.post(
+            f"{served.base_url}/webhook", content=body, headers=headers_for(body)
+        )
     assert response.status_code == status
     assert "error" in response.json()
     await asyncio.sleep(0.05)
@@ -285,28 +330,49 @@ async def test_zalo_refusals(
     assert ChannelStateStore(db).list_pending_events("zalo") == []
 
 
-async def test_messenger_batch_reaches_rasa_in_order_without_echoes(tmp_path: Path, serve: ServeFactory) -> None:
+async def test_messenger_batch_reaches_rasa_in_order_without_echoes(
+    tmp_path: Path, serve: ServeFactory
+) -> None:
     served = await serve(make_messenger(tmp_path / "state.sqlite3"))
 
     def item(**fields: Any) -> dict[str, Any]:
-        return {"sender": {"id": "p1"}, "recipient": {"id": "page"}, "timestamp": int(time.time() * 1000), **fields}
+        return {
+            "sender": {"id": "p1"},
+            "recipient": {"id": "page"},
+            "timestamp": int(time.time() * 1000),
+            **fields,
+        }
 
     body = json.dumps(
         {
             "object": "page",
             "entry": [
-                {"id": "page", "time": 1, "messaging": [
-                    item(message={"mid": "m1", "text": "một"}),
-                    item(message={"mid": "e1", "text": "echo", "is_echo": True}),
-                    item(delivery={"mids": ["x"], "watermark": 1}),
-                ]},
-                {"id": "page", "time": 2, "standby": [item(message={"mid": "s1", "text": "standby"})]},
-                {"id": "page", "time": 3, "messaging": [item(postback={"mid": "m2", "title": "Hai", "payload": "/two"})]},
+                {
+                    "id": "page",
+                    "time": 1,
+                    "messaging": [
+                        item(message={"mid": "m1", "text": "một"}),
+                        item(message={"mid": "e1", "text": "echo", "is_echo": True}),
+                        item(delivery={"mids": ["x"], "watermark": 1}),
+                    ],
+                },
+                {
+                    "id": "page",
+                    "time": 2,
+                    "standby": [item(message={"mid": "s1", "text": "standby"})],
+                },
+                {
+                    "id": "page",
+                    "time": 3,
+                    "messaging": [item(postback={"mid": "m2", "title": "Hai", "payload": "/two"})],
+                },
             ],
         }
     ).encode()
     async with httpx.AsyncClient() as client:
-        response = await client.post(f"{served.base_url}/webhook", content=body, headers=meta_headers(body))
+        response = await client.post(
+            f"{served.base_url}/webhook", content=body, headers=meta_headers(body)
+        )
     assert response.json() == {"status": "ok", "accepted": 2}
     messages = await served.wait_received(2)
     assert [(m.text, m.message_id) for m in messages] == [("một", "m1"), ("/two", "m2")]
@@ -316,22 +382,40 @@ async def test_messenger_verify_handshake(tmp_path: Path, serve: ServeFactory) -
     served = await serve(make_messenger(tmp_path / "state.sqlite3"))
     url = f"{served.base_url}/webhook"
     async with httpx.AsyncClient() as client:
-        ok = await client.get(url, params={"hub.mode": "subscribe", "hub.verify_token": VERIFY_TOKEN, "hub.challenge": "1158201444"})
-        wrong = await client.get(url, params={"hub.mode": "subscribe", "hub.verify_token": "nope", "hub.challenge": "1"})
-        no_mode = await client.get(url, params={"hub.verify_token": VERIFY_TOKEN, "hub.challenge": "1"})
+        ok = await client.get(
+            url,
+            params={
+                "hub.mode": "subscribe",
+                "hub.verify_token": VERIFY_TOKEN,
+                "hub.challenge": "1158201444",
+            },
+        )
+        wrong = await client.get(
+            url, params={"hub.mode": "subscribe", "hub.verify_token": "nope", "hub.challenge": "1"}
+        )
+        no_mode = await client.get(
+            url, params={"hub.verify_token": VERIFY_TOKEN, "hub.challenge": "1"}
+        )
     assert (ok.status_code, ok.text) == (200, "1158201444")
     assert (wrong.status_code, no_mode.status_code) == (403, 403)
 
 
-async def test_sticker_notice_failure_is_retried_then_recorded(tmp_path: Path, serve: ServeFactory) -> None:
+async def test_sticker_notice_failure_is_retried_then_recorded(
+    tmp_path: Path, serve: ServeFactory
+) -> None:
     db = tmp_path / "state.sqlite3"
     served = await serve(make_zalo(db))
     event = json.loads(zalo_body("u7"))
     event["event_name"] = "user_send_sticker"
-    event["message"] = {"msg_id": "st1", "attachments": [{"type": "sticker", "payload": {"id": "1"}}]}
+    event["message"] = {
+        "msg_id": "st1",
+        "attachments": [{"type": "sticker", "payload": {"id": "1"}}],
+    }
     body = json.dumps(event).encode()
     async with httpx.AsyncClient() as client:
-        response = await client.post(f"{served.base_url}/webhook", content=body, headers=zalo_headers(body))
+        response = await client.post(
+            f"{served.base_url}/webhook", content=body, headers=zalo_headers(body)
+        )
     assert response.status_code == 200
     store = ChannelStateStore(db)
     deadline = time.monotonic() + 10

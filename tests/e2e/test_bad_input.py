@@ -19,7 +19,7 @@ from tests.support.stack import Stack
         (b'{"sender": "", "message": "xin chao"}', "application/json"),
         (b'{"sender": "bad-2", "message": 42}', "application/json"),
         (b'{"sender": "bad-3", "message": "   "}', "application/json"),
-        ('{"sender": "bad-4", "message": "' .encode() + b"a" * 5000 + b'"}', "application/json"),
+        (b'{"sender": "bad-4", "message": "' + b"a" * 5000 + b'"}', "application/json"),
         (b"\xff\xfe\x00garbage", "text/plain"),
     ],
 )

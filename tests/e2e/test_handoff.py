@@ -16,11 +16,17 @@ def _handoffs_for(stack: Stack, conversation_id: str) -> list[dict]:
     engine = create_engine(url)
     try:
         with engine.connect() as connection:
-            rows = connection.execute(
-                text("SELECT conversation_id, channel, question, status FROM handoff_requests "
-                     "WHERE conversation_id = :cid"),
-                {"cid": conversation_id},
-            ).mappings().all()
+            rows = (
+                connection.execute(
+                    text(
+                        "SELECT conversation_id, channel, question, status FROM handoff_requests "
+                        "WHERE conversation_id = :cid"
+                    ),
+                    {"cid": conversation_id},
+                )
+                .mappings()
+                .all()
+            )
     finally:
         engine.dispose()
     return [dict(row) for row in rows]

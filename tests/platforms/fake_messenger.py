@@ -13,15 +13,19 @@ Lives here: ``FakeMessenger``, an ASGI app (Starlette) plus a Python API for tes
   answers HTTP 400 with ``{"error": {message, type, code, error_subcode, fbtrace_id}}`` (§3–6);
 - it echoes every delivered message back as an ``is_echo`` webhook when asked to;
 - it can fail the next N sends with a 5xx and records what each user received.
+Run as a process (``python -m tests.platforms.fake_messenger``, see ``main``) it is driven over
+HTTP through the ``/_sim/...`` routes.
 Must not import the bot's code.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import hashlib
 import hmac
 import json
+import os
 import secrets
 import time
 from collections.abc import Sequence
@@ -41,7 +45,9 @@ __all__ = ["FakeMessenger", "MessengerSimConfig"]
 SIGN = object()
 """Sentinel for ``deliver(signature=...)``: sign the body correctly."""
 
-_TAGS = frozenset({"ACCOUNT_UPDATE", "CONFIRMED_EVENT_UPDATE", "POST_PURCHASE_UPDATE", "HUMAN_AGENT"})
+_TAGS = frozenset(
+    {"ACCOUNT_UPDATE", "CONFIRMED_EVENT_UPDATE", "POST_PURCHASE_UPDATE", "HUMAN_AGENT"}
+)
 _SENDER_ACTIONS = frozenset({"typing_on", "typing_off", "mark_seen"})
 
 
@@ -80,7 +86,9 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def graph_error(code: int, message: str, subcode: int | None = None, status: int = 400) -> JSONResponse:
+def graph_error(
+    code: int, message: str, subcode: int | None = None, status: int = 400
+) -> JSONResponse:
     """Builds a Graph API error answer (messenger.md §6).
 
     Args:
@@ -113,6 +121,7 @@ class FakeMessenger(SimulatedPlatform):
         app = Starlette(
             routes=[
                 Route("/{version}/{node}/messages", self._send, methods=["POST"]),
+                Route("/{node}/messages", self._send, methods=["POST"]),  # unversioned base
                 Route("/_sim/inbox/{psid}", self._sim_inbox, methods=["GET"]),
                 Route("/_sim/users/{psid}/text", self._sim_user_text, methods=["POST"]),
                 Route("/_sim/fail_next", self._sim_fail_next, methods=["POST"]),
@@ -258,14 +267,16 @@ class FakeMessenger(SimulatedPlatform):
         for entry in body.get("entry", []):
             for item in entry.get("messaging", []):
                 sender = str(item.get("sender", {}).get("id", ""))
-                if sender and sender != self.config.page_id and not item.get("message", {}).get("is_echo"):
+                if (
+                    sender
+                    and sender != self.config.page_id
+                    and not item.get("message", {}).get("is_echo")
+                ):
                     with self.lock:
                         user = self.users.setdefault(sender, MessengerUser(sender))
                         user.last_message_ms = _now_ms()
 
-    async def send_user_text(
-        self, psid: str, text: str, mid: str | None = None
-    ) -> WebhookDelivery:
+    async def send_user_text(self, psid: str, text: str, mid: str | None = None) -> WebhookDelivery:
         """A user writes to the page.
 
         Args:
@@ -411,11 +422,14 @@ class FakeMessenger(SimulatedPlatform):
         node = request.path_params["node"]
         if node not in ("me", self.config.page_id):
             return graph_error(100, "(#100) Invalid parameter")
+        is_message = not (isinstance(body, dict) and "sender_action" in body)
         with self.lock:
-            injected = self.failures.take()
+            injected = self.failures.take() if is_message else None
         if injected is not None:
             return graph_error(
-                2, "An unexpected error has occurred. Please retry your request later.", status=injected
+                2,
+                "An unexpected error has occurred. Please retry your request later.",
+                status=injected,
             )
         if not self._token_ok(request):
             return graph_error(190, "Invalid OAuth access token - Cannot parse access token")
@@ -472,7 +486,9 @@ class FakeMessenger(SimulatedPlatform):
             if tag not in _TAGS:
                 return graph_error(100, "(#100) Invalid tag")
             if tag == "HUMAN_AGENT" and age_ms > self.config.human_agent_window_days * 86_400_000:
-                return graph_error(10, "(#10) This message is sent outside of allowed window.", 2018278)
+                return graph_error(
+                    10, "(#10) This message is sent outside of allowed window.", 2018278
+                )
             return None
         if age_ms > self.config.window_hours * 3_600_000:
             return graph_error(
@@ -491,22 +507,36 @@ class FakeMessenger(SimulatedPlatform):
         if text is None and attachment is None:
             return delivered, "Must send either message text or an attachment"
         if text is not None and (not isinstance(text, str) or len(text) > self.config.text_limit):
-            return delivered, f"Length of param message[text] must be less than or equal to {self.config.text_limit}"
+            limit = self.config.text_limit
+            return delivered, f"Length of param message[text] must be at most {limit}"
         quick_replies = message.get("quick_replies")
         if quick_replies is not None:
-            if not isinstance(quick_replies, list) or len(quick_replies) > self.config.max_quick_replies:
+            if (
+                not isinstance(quick_replies, list)
+                or len(quick_replies) > self.config.max_quick_replies
+            ):
                 return delivered, "param message[quick_replies] must have at most 13 items"
             for index, reply in enumerate(quick_replies):
-                if reply.get("content_type") == "text" and not (reply.get("title") and reply.get("payload")):
+                if reply.get("content_type") == "text" and not (
+                    reply.get("title") and reply.get("payload")
+                ):
                     return delivered, "Quick reply title and payload are required"
                 title = str(reply.get("title", ""))
-                delivered["quick_replies"][index]["title"] = title[: self.config.quick_reply_title_limit]
+                delivered["quick_replies"][index]["title"] = title[
+                    : self.config.quick_reply_title_limit
+                ]
         if isinstance(attachment, dict) and attachment.get("type") == "template":
             payload = attachment.get("payload") or {}
             if payload.get("template_type") == "button":
                 buttons = payload.get("buttons")
-                if not isinstance(buttons, list) or not 1 <= len(buttons) <= self.config.max_template_buttons:
-                    return delivered, "param message[attachment][payload][buttons] must have 1-3 items"
+                if (
+                    not isinstance(buttons, list)
+                    or not 1 <= len(buttons) <= self.config.max_template_buttons
+                ):
+                    return (
+                        delivered,
+                        "param message[attachment][payload][buttons] must have 1-3 items",
+                    )
                 if len(str(payload.get("text", ""))) > self.config.template_text_limit:
                     return delivered, "param text must be at most 640 characters"
                 for index, button in enumerate(buttons):
@@ -521,7 +551,12 @@ class FakeMessenger(SimulatedPlatform):
             "sender": {"id": self.config.page_id},
             "recipient": {"id": psid},
             "timestamp": _now_ms(),
-            "message": {"is_echo": True, "app_id": self.config.app_id, "mid": message_id, **message},
+            "message": {
+                "is_echo": True,
+                "app_id": self.config.app_id,
+                "mid": message_id,
+                **message,
+            },
         }
         task = asyncio.get_running_loop().create_task(self.deliver(self.build_body([item])))
         self._background.add(task)
@@ -534,10 +569,36 @@ class FakeMessenger(SimulatedPlatform):
 
     async def _sim_user_text(self, request: Request) -> JSONResponse:
         body = await request.json()
-        delivery = await self.send_user_text(request.path_params["psid"], str(body["text"]), body.get("mid"))
+        delivery = await self.send_user_text(
+            request.path_params["psid"], str(body["text"]), body.get("mid")
+        )
         return JSONResponse({"statuses": delivery.statuses, "ack_seconds": delivery.ack_seconds})
 
     async def _sim_fail_next(self, request: Request) -> JSONResponse:
         body = await request.json()
         self.fail_next(int(body.get("count", 1)), int(body.get("http_status", 503)))
         return JSONResponse({"ok": True})
+
+
+def main() -> None:
+    """Runs the simulator as a process, configured like the bot (.env values):
+    ``python -m tests.platforms.fake_messenger --port 9102``."""
+    parser = argparse.ArgumentParser(description="Simulated Messenger platform (loopback)")
+    parser.add_argument("--port", type=int, default=9102)
+    parser.add_argument("--webhook-url", default="http://127.0.0.1:5005/webhooks/messenger/webhook")
+    args = parser.parse_args()
+    defaults = MessengerSimConfig()
+    config = MessengerSimConfig(
+        app_secret=os.environ.get("MESSENGER_APP_SECRET") or defaults.app_secret,
+        verify_token=os.environ.get("MESSENGER_VERIFY_TOKEN") or defaults.verify_token,
+        page_access_token=os.environ.get("MESSENGER_PAGE_ACCESS_TOKEN")
+        or defaults.page_access_token,
+    )
+    fake = FakeMessenger(config, webhook_url=args.webhook_url)
+    import uvicorn
+
+    uvicorn.run(fake.app, host="127.0.0.1", port=args.port, log_level="info")
+
+
+if __name__ == "__main__":
+    main()

@@ -12,15 +12,18 @@ Lives here: ``FakeZalo``, an ASGI app (Starlette) plus a Python API for tests. A
 - ``POST /message/template`` (ZNS) validates the phone (-108), template (-109) and daily quota
   (-115), then fires a ``user_received_message`` webhook with the ``tracking_id`` (§4);
 - it can fail the next N sends with a 5xx and records what each user received.
-Control over HTTP (for a simulator run as a process): ``/_sim/...`` routes.
+Run as a process (``python -m tests.platforms.fake_zalo``, see ``main``) it is driven over HTTP
+through the ``/_sim/...`` routes.
 Must not import the bot's code.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import hashlib
 import json
+import os
 import re
 import secrets
 import time
@@ -158,10 +161,21 @@ class FakeZalo(SimulatedPlatform):
         """
         access = "zat_" + secrets.token_urlsafe(24)
         refresh = "zrt_" + secrets.token_urlsafe(24)
-        with self.lock:
-            self.tokens.access[access] = time.time() + self.config.access_token_lifetime_seconds
-            self.tokens.refresh.add(refresh)
+        self.register_tokens(access, refresh)
         return access, refresh
+
+    def register_tokens(self, access_token: str, refresh_token: str) -> None:
+        """Accepts a known token pair (e.g. the fixed test values of .env.example).
+
+        Args:
+            access_token: Access token, valid for the configured lifetime from now.
+            refresh_token: Unused refresh token.
+        """
+        with self.lock:
+            self.tokens.access[access_token] = (
+                time.time() + self.config.access_token_lifetime_seconds
+            )
+            self.tokens.refresh.add(refresh_token)
 
     def expire_access_tokens(self) -> None:
         """Makes every access token issued so far expired (as if 25 h had passed)."""
@@ -378,7 +392,9 @@ class FakeZalo(SimulatedPlatform):
         with self.lock:
             injected = self.failures.take()
         if injected is not None:
-            return JSONResponse({"error": -1, "message": "Internal Server Error"}, status_code=injected)
+            return JSONResponse(
+                {"error": -1, "message": "Internal Server Error"}, status_code=injected
+            )
         token_error = self._check_access_token(request)
         if token_error is not None:
             return _error(token_error)
@@ -405,7 +421,10 @@ class FakeZalo(SimulatedPlatform):
         if attachment is not None:
             buttons = (attachment.get("payload") or {}).get("buttons")
             if buttons is not None:
-                if not isinstance(buttons, list) or not 1 <= len(buttons) <= self.config.max_buttons:
+                if (
+                    not isinstance(buttons, list)
+                    or not 1 <= len(buttons) <= self.config.max_buttons
+                ):
                     return _error(-201, "buttons", headers)
                 for button in buttons:
                     title = button.get("title", "") if isinstance(button, dict) else ""
@@ -423,7 +442,12 @@ class FakeZalo(SimulatedPlatform):
         sent_time = str(_now_ms())
         self.record_received(
             recipient,
-            {"message_id": message_id, "message": message, "quota_type": quota_type, "sent_time": sent_time},
+            {
+                "message_id": message_id,
+                "message": message,
+                "quota_type": quota_type,
+                "sent_time": sent_time,
+            },
         )
         return JSONResponse(
             {
@@ -446,7 +470,9 @@ class FakeZalo(SimulatedPlatform):
                 {"error": -14002, "error_name": "Invalid secret key", "error_reason": "secret_key"}
             )
         if form.get("app_id") != self.config.app_id:
-            return JSONResponse({"error": -14001, "error_name": "Invalid app_id", "error_reason": ""})
+            return JSONResponse(
+                {"error": -14001, "error_name": "Invalid app_id", "error_reason": ""}
+            )
         if form.get("grant_type") != "refresh_token":
             return JSONResponse(
                 {"error": -14003, "error_name": "Unsupported grant_type", "error_reason": ""}
@@ -496,7 +522,8 @@ class FakeZalo(SimulatedPlatform):
         msg_id = secrets.token_hex(10)
         sent_time = str(_now_ms())
         self.record_received(
-            phone, {"message_id": msg_id, "message": body, "quota_type": "zns", "sent_time": sent_time}
+            phone,
+            {"message_id": msg_id, "message": body, "quota_type": "zns", "sent_time": sent_time},
         )
         if self.webhook_url:
             event = {
@@ -549,3 +576,30 @@ class FakeZalo(SimulatedPlatform):
     async def _sim_expire(self, _: Request) -> JSONResponse:
         self.expire_access_tokens()
         return JSONResponse({"ok": True})
+
+
+def main() -> None:
+    """Runs the simulator as a process, configured like the bot (.env values):
+    ``python -m tests.platforms.fake_zalo --port 9101``."""
+    parser = argparse.ArgumentParser(description="Simulated Zalo OA platform (loopback)")
+    parser.add_argument("--port", type=int, default=9101)
+    parser.add_argument("--webhook-url", default="http://127.0.0.1:5005/webhooks/zalo/webhook")
+    args = parser.parse_args()
+    defaults = ZaloSimConfig()
+    config = ZaloSimConfig(
+        app_id=os.environ.get("ZALO_APP_ID") or defaults.app_id,
+        oa_secret_key=os.environ.get("ZALO_OA_SECRET_KEY") or defaults.oa_secret_key,
+        app_secret=os.environ.get("ZALO_APP_SECRET") or defaults.app_secret,
+    )
+    fake = FakeZalo(config, webhook_url=args.webhook_url)
+    fake.register_tokens(
+        os.environ.get("ZALO_ACCESS_TOKEN") or "sim-zalo-access-token",
+        os.environ.get("ZALO_REFRESH_TOKEN") or "sim-zalo-refresh-token",
+    )
+    import uvicorn
+
+    uvicorn.run(fake.app, host="127.0.0.1", port=args.port, log_level="info")
+
+
+if __name__ == "__main__":
+    main()

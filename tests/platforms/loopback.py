@@ -198,6 +198,8 @@ class SimulatedPlatform:
         self.api_log: list[dict[str, Any]] = []
         self.webhook_log: list[WebhookDelivery] = []
         self._server: ServerThread | None = None
+        # One HTTP client per event loop (building one costs ~45 ms: it would dominate).
+        self._clients: dict[asyncio.AbstractEventLoop, httpx.AsyncClient] = {}
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -215,6 +217,17 @@ class SimulatedPlatform:
         if self._server is not None:
             self._server.stop()
             self._server = None
+        with self.lock:
+            self._clients.clear()
+
+    def _webhook_client(self) -> httpx.AsyncClient:
+        loop = asyncio.get_running_loop()
+        with self.lock:
+            client = self._clients.get(loop)
+            if client is None or client.is_closed:
+                client = httpx.AsyncClient(timeout=self.webhook_timeout_seconds)
+                self._clients[loop] = client
+            return client
 
     @property
     def base_url(self) -> str:
@@ -226,7 +239,7 @@ class SimulatedPlatform:
     # --- failure injection and inspection -------------------------------------------------
 
     def fail_next(self, count: int, http_status: int = 503) -> None:
-        """Makes the next ``count`` send calls fail with a 5xx.
+        """Makes the next ``count`` message sends fail with a 5xx (sender actions excepted).
 
         Args:
             count: How many calls fail.
@@ -353,24 +366,24 @@ class SimulatedPlatform:
             raise RuntimeError("no webhook_url configured")
         delivery = WebhookDelivery(body=body, headers=dict(headers))
         delays = (None, *self.webhook_retry_delays) if retry else (None,)
-        async with httpx.AsyncClient(timeout=self.webhook_timeout_seconds) as client:
-            for attempt, delay in enumerate(delays):
-                if delay:
-                    await asyncio.sleep(delay)
-                sent_headers = {"Content-Type": "application/json", **headers}
-                if self.retry_header:
-                    sent_headers[self.retry_header] = str(attempt)
-                started = time.perf_counter()
-                try:
-                    response = await client.post(self.webhook_url, content=body, headers=sent_headers)
-                    status = response.status_code
-                    delivery.response_text = response.text
-                except httpx.HTTPError:
-                    status = 0
-                delivery.statuses.append(status)
-                delivery.ack_seconds.append(time.perf_counter() - started)
-                if 200 <= status < 300:
-                    break
+        client = self._webhook_client()
+        for attempt, delay in enumerate(delays):
+            if delay:
+                await asyncio.sleep(delay)
+            sent_headers = {"Content-Type": "application/json", **headers}
+            if self.retry_header:
+                sent_headers[self.retry_header] = str(attempt)
+            started = time.perf_counter()
+            try:
+                response = await client.post(self.webhook_url, content=body, headers=sent_headers)
+                status = response.status_code
+                delivery.response_text = response.text
+            except httpx.HTTPError:
+                status = 0
+            delivery.statuses.append(status)
+            delivery.ack_seconds.append(time.perf_counter() - started)
+            if 200 <= status < 300:
+                break
         with self.lock:
             self.webhook_log.append(delivery)
         return delivery

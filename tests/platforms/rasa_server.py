@@ -119,7 +119,9 @@ class RasaServer:
         Returns:
             Events of type ``user``.
         """
-        return [e for e in self.tracker(conversation_id).get("events", []) if e.get("event") == "user"]
+        return [
+            e for e in self.tracker(conversation_id).get("events", []) if e.get("event") == "user"
+        ]
 
     def log_tail(self, lines: int = 60) -> str:
         """Returns the end of Rasa's log (for failure messages).
@@ -182,7 +184,9 @@ def start_rasa(
     env.update(channel_env)
     env.update(
         {
-            "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH", "")])),
+            "PYTHONPATH": os.pathsep.join(
+                filter(None, [str(REPO_ROOT), env.get("PYTHONPATH", "")])
+            ),
             "CHANNEL_STATE_DB": str(workdir / "channel_state.sqlite3"),
             "RASA_TELEMETRY_ENABLED": "false",
             "TF_CPP_MIN_LOG_LEVEL": "2",

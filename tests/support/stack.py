@@ -54,7 +54,10 @@ class Stack:
 def _migrate(env: dict[str, str]) -> None:
     subprocess.run(  # noqa: S603
         [str(BACKEND_VENV / "bin" / "alembic"), "-c", "backend/alembic.ini", "upgrade", "head"],
-        cwd=REPO_ROOT, env=env, check=True, capture_output=True,
+        cwd=REPO_ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
     )
 
 
@@ -96,22 +99,50 @@ def running_stack(
     logs = workdir / "logs"
     backend = ManagedProcess(
         "backend",
-        [str(BACKEND_VENV / "bin" / "uvicorn"), "backend.app.main:app",
-         "--host", "127.0.0.1", "--port", str(ports["backend"])],
-        env, logs / "backend.log",
+        [
+            str(BACKEND_VENV / "bin" / "uvicorn"),
+            "backend.app.main:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(ports["backend"]),
+        ],
+        env,
+        logs / "backend.log",
     ).start()
     actions = ManagedProcess(
         "action server",
-        [str(RASA_VENV / "bin" / "python"), "-m", "rasa_sdk", "--actions", "actions",
-         "--port", str(ports["actions"])],
-        env, logs / "actions.log",
+        [
+            str(RASA_VENV / "bin" / "python"),
+            "-m",
+            "rasa_sdk",
+            "--actions",
+            "actions",
+            "--port",
+            str(ports["actions"]),
+        ],
+        env,
+        logs / "actions.log",
     ).start()
     rasa = ManagedProcess(
         "rasa",
-        [str(RASA_VENV / "bin" / "rasa"), "run", "--enable-api", "-i", "127.0.0.1",
-         "-p", str(ports["rasa"]), "--model", str(model), "--endpoints", "endpoints.yml",
-         "--credentials", "credentials.yml"],
-        env, logs / "rasa.log",
+        [
+            str(RASA_VENV / "bin" / "rasa"),
+            "run",
+            "--enable-api",
+            "-i",
+            "127.0.0.1",
+            "-p",
+            str(ports["rasa"]),
+            "--model",
+            str(model),
+            "--endpoints",
+            "endpoints.yml",
+            "--credentials",
+            "credentials.yml",
+        ],
+        env,
+        logs / "rasa.log",
     ).start()
     processes = {"rasa": rasa, "actions": actions, "backend": backend}
     try:

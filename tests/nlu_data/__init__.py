@@ -1,0 +1,1 @@
+"""Checks on the NLU training data and held-out evaluation sets."""
