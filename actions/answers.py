@@ -54,8 +54,8 @@ class ActionAnswerQuestion(Action):
         intent = latest_intent(tracker) or ""
         request = latest_calculator_request(tracker)
         if request is not None and not tracker.active_loop_name:
-            calculator, entities = request
-            return [*start_events(calculator, entities), FollowupAction("calculator_form")]
+            calculator, message = request
+            return [*start_events(calculator, message), FollowupAction("calculator_form")]
         answer = load_knowledge().answer(intent, latest_entities(tracker), get_settings().today())
         if answer is None:
             dispatcher.utter_message(text=NO_FACT_REPLY, buttons=[OFFICER_BUTTON])

@@ -9,6 +9,7 @@ from knowledge/ through ``actions.knowledge``) nor arithmetic (``actions.calcula
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -60,12 +61,15 @@ def _values(knowledge: KnowledgeBase, fact_id: str, today: date) -> dict[str, An
 
 
 def _overtime(knowledge: KnowledgeBase, today: date, slots: dict[str, Any]) -> calc.CalculationResult:
+    options = slots.get("calc_options") or {}
     return calc.overtime_pay(
         slots["calc_money"],
         slots["calc_hours"],
         _values(knowledge, "overtime_pay", today),
         day_type=slots["calc_day_type"],
-        night=bool(slots.get("calc_night")),
+        night=bool(options.get("night")),
+        working_days=options.get("working_days"),
+        hours_per_day=options.get("hours_per_day"),
     )
 
 
@@ -208,52 +212,96 @@ EXAMPLES = {
 }
 
 
-def calculator_inputs_in(entities: dict[str, Any], calculator: Calculator) -> dict[str, Any]:
-    """Picks the calculator inputs present among a message's entities.
+PER_DAY = re.compile(r"^\W*(?:/|một|mot|1|mỗi|moi)\s*(?:ngày|ngay|ca)\b", re.IGNORECASE)
+"""Text right after an hours figure that makes it the normal working day, not overtime."""
+PER_DAY_BEFORE = re.compile(r"(?:một|mot|1|mỗi|moi)\s*(?:ngày|ngay|ca)\W*(?:làm|lam)?\s*$", re.IGNORECASE)
+"""Text right before an hours figure with the same meaning ("mỗi ngày 8 tiếng")."""
+
+
+def _entities_of(message: dict[str, Any]) -> list[dict[str, Any]]:
+    return [e for e in message.get("entities") or [] if e.get("entity")]
+
+
+def read_inputs(message: dict[str, Any], calculator: Calculator) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Reads a calculator's inputs and options from one parsed user message.
+
+    "lương 6,24 triệu, 26 công, 8 tiếng một ngày, làm thêm 4 giờ ngày thường": the hours
+    followed by "một ngày" are the normal working day, the other hours are the overtime, and
+    the days are the company's working days in a month.
 
     Args:
-        entities: The message's entities, first value per name.
+        message: The parsed message (``tracker.latest_message``).
         calculator: The calculator.
 
     Returns:
-        Slot name → value for every input found (plus ``calc_night`` when said).
+        Slot name → value for the inputs found, and the options (night, working_days,
+        hours_per_day) for the calculation.
     """
-    found = {
-        slot: entities[SLOT_ENTITY[slot]]
-        for slot in calculator.inputs
-        if entities.get(SLOT_ENTITY[slot]) is not None
-    }
-    if calculator.kind == "overtime" and entities.get("night"):
-        found["calc_night"] = True
-    return found
+    text = str(message.get("text") or "")
+    found: dict[str, Any] = {}
+    options: dict[str, Any] = {}
+    for entity in _entities_of(message):
+        name, value = entity["entity"], entity.get("value")
+        if name == "hours" and calculator.kind == "overtime":
+            start, end = entity.get("start"), entity.get("end")
+            after = text[end:] if isinstance(end, int) else ""
+            before = text[:start] if isinstance(start, int) else ""
+            if PER_DAY.match(after) or PER_DAY_BEFORE.search(before):
+                options["hours_per_day"] = value
+                continue
+        if name == "days" and calculator.kind == "overtime":
+            options.setdefault("working_days", value)
+            continue
+        if name == "night" and value:
+            options["night"] = True
+            continue
+        for slot in calculator.inputs:
+            if SLOT_ENTITY[slot] == name and slot not in found:
+                found[slot] = value
+    return found, options
 
 
-def wants_calculation(entities: dict[str, Any], calculator: Calculator) -> bool:
+def wants_calculation(message: dict[str, Any], calculator: Calculator) -> bool:
     """Tells whether a question carries the worker's own figure (so it asks for a calculation).
 
     A question with only hours or a day kind ("làm thêm 3 tiếng chủ nhật tính sao") gets the
     rule itself; one with the worker's wage ("lương 6 triệu ...") gets the calculation.
     """
-    return entities.get(calculator.trigger) is not None
+    return any(e["entity"] == calculator.trigger for e in _entities_of(message))
 
 
-def start_events(calculator: Calculator, entities: dict[str, Any]) -> list[dict[str, Any]]:
+def start_events(calculator: Calculator, message: dict[str, Any]) -> list[dict[str, Any]]:
     """Events that reset the calculator slots and prefill them from the message.
 
     Args:
         calculator: The calculator to start.
-        entities: The message's entities.
+        message: The parsed user message that asked for it.
 
     Returns:
-        SlotSet events (kind, inputs found, the rest cleared).
+        SlotSet events (kind, options, inputs found, the rest cleared).
     """
-    found = calculator_inputs_in(entities, calculator)
-    events = [
-        SlotSet("calc_kind", calculator.kind),
-        SlotSet("calc_night", found.pop("calc_night", None)),
-    ]
+    found, options = read_inputs(message, calculator)
+    events = [SlotSet("calc_kind", calculator.kind), SlotSet("calc_options", options or None)]
     events += [SlotSet(slot, found.get(slot)) for slot in INPUT_SLOTS]
     return events
+
+
+ESCAPE_INTENTS = {"deny", "request_human", "goodbye", "out_of_scope", "start_calculation"}
+"""Intents that leave the calculator instead of being read as an unreadable answer."""
+QUESTION_CONFIDENCE = 0.8
+
+
+def _is_escape(tracker: Tracker) -> bool:
+    """Tells whether the worker stepped out of the calculation (said no, asked something else).
+
+    Leaving the slot unfilled lets the form reject the turn, so the matching rule answers.
+    """
+    intent = (tracker.latest_message or {}).get("intent") or {}
+    name = str(intent.get("name") or "")
+    if name in ESCAPE_INTENTS:
+        return True
+    is_question = name.startswith(("ask_", "report_")) and name != "ask_capabilities"
+    return is_question and float(intent.get("confidence") or 0) >= QUESTION_CONFIDENCE
 
 
 def _polite(question: str) -> str:
@@ -290,7 +338,7 @@ class ValidateCalculatorForm(FormValidationAction):
         if value is not None:
             return {slot: value}
         text = str((tracker.latest_message or {}).get("text") or "")
-        if text.startswith("/"):
+        if text.startswith("/") or _is_escape(tracker):
             return {}
         return {slot: UNREADABLE}
 
@@ -525,7 +573,7 @@ class ActionStartCalculation(Action):
                 ],
             )
             return [SlotSet("calc_kind", None)]
-        return start_events(calculator, entities)
+        return start_events(calculator, tracker.latest_message or {})
 
 
 class ActionCalculate(Action):
@@ -540,12 +588,12 @@ class ActionCalculate(Action):
     ) -> list[dict[str, Any]]:
         """Sends the calculation and clears the calculator slots."""
         calculator = _current(tracker)
-        reset = [SlotSet(slot, None) for slot in (*INPUT_SLOTS, "calc_kind", "calc_night")]
+        reset = [SlotSet(slot, None) for slot in (*INPUT_SLOTS, "calc_kind", "calc_options")]
         if calculator is None:
             return reset
         knowledge = load_knowledge()
         today = get_settings().today()
-        slots = {slot: tracker.get_slot(slot) for slot in (*INPUT_SLOTS, "calc_night")}
+        slots = {slot: tracker.get_slot(slot) for slot in (*INPUT_SLOTS, "calc_options")}
         try:
             result = calculator.compute(knowledge, today, slots)
         except calc.CalculatorInputError as error:
@@ -577,10 +625,10 @@ def latest_calculator_request(tracker: Tracker) -> tuple[Calculator, dict[str, A
         tracker: The conversation tracker.
 
     Returns:
-        The calculator and the message's entities, or None.
+        The calculator and the parsed message, or None.
     """
     calculator = calculator_for_intent(latest_intent(tracker))
     if calculator is None:
         return None
-    entities = latest_entities(tracker)
-    return (calculator, entities) if wants_calculation(entities, calculator) else None
+    message = tracker.latest_message or {}
+    return (calculator, message) if wants_calculation(message, calculator) else None

@@ -79,9 +79,7 @@ async def measure_ack(fake: Platform, prefix: str, count: int) -> dict[str, Any]
     }
 
 
-async def measure_throughput(
-    fake: Platform, prefix: str, count: int, concurrency: int
-) -> dict[str, Any]:
+async def measure_throughput(fake: Platform, prefix: str, count: int, concurrency: int) -> dict[str, Any]:
     users = [f"{prefix}tp{index}" for index in range(count)]
     gate = asyncio.Semaphore(concurrency)
 
@@ -110,9 +108,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     base = f"http://127.0.0.1:{port}"
     limits_off = {"webhook_retry_delays": ()}
     zalo = FakeZalo(ZaloSimConfig(**limits_off), f"{base}/webhooks/zalo/webhook")
-    messenger = FakeMessenger(
-        MessengerSimConfig(**limits_off), f"{base}/webhooks/messenger/webhook"
-    )
+    messenger = FakeMessenger(MessengerSimConfig(**limits_off), f"{base}/webhooks/messenger/webhook")
     zalo.start()
     messenger.start()
     access, refresh = zalo.issue_tokens()
@@ -167,9 +163,7 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=200, help="webhooks per measurement")
     parser.add_argument("--concurrency", type=int, default=8, help="users writing at once")
     parser.add_argument("--warmup", type=int, default=60, help="untimed messages per platform")
-    parser.add_argument(
-        "--model", default="", help="model file (default: RASA_MODEL_PATH / newest)"
-    )
+    parser.add_argument("--model", default="", help="model file (default: RASA_MODEL_PATH / newest)")
     report = asyncio.run(run(parser.parse_args()))
     for name, figures in report["platforms"].items():
         ack, throughput = figures["acknowledge"], figures["throughput"]

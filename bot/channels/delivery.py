@@ -139,9 +139,7 @@ def classify_zalo_response(status: int, body: Any, headers: Mapping[str, str]) -
         transient, any other negative code is permanent.
     """
     if status == 429:
-        return Outcome(
-            Verdict.RATE_LIMITED, "http_429", None, "Too Many Requests", _retry_after(headers)
-        )
+        return Outcome(Verdict.RATE_LIMITED, "http_429", None, "Too Many Requests", _retry_after(headers))
     if status >= 500:
         return Outcome(Verdict.RETRY, f"http_{status}", None, "server error", _retry_after(headers))
     if not isinstance(body, Mapping) or not isinstance(body.get("error"), int):
@@ -184,13 +182,9 @@ def classify_messenger_response(status: int, body: Any, headers: Mapping[str, st
     error = body.get("error") if isinstance(body, Mapping) else None
     if not isinstance(error, Mapping):
         if status == 429:
-            return Outcome(
-                Verdict.RATE_LIMITED, "http_429", None, "Too Many Requests", _retry_after(headers)
-            )
+            return Outcome(Verdict.RATE_LIMITED, "http_429", None, "Too Many Requests", _retry_after(headers))
         verdict = Verdict.RETRY if status >= 500 else Verdict.PERMANENT
-        return Outcome(
-            verdict, f"http_{status}", None, "unexpected response body", _retry_after(headers)
-        )
+        return Outcome(verdict, f"http_{status}", None, "unexpected response body", _retry_after(headers))
     code = error.get("code")
     subcode = error.get("error_subcode")
     subcode_text = None if subcode is None else str(subcode)

@@ -192,17 +192,13 @@ def parse_zalo_event(payload: Any) -> InboundEvent:
         metadata = {**base_metadata, "source": source}
         event_id = f"{event_name}:{user_id}:{timestamp_ms}"
         if event_name == "unfollow":
-            return InboundEvent(
-                "zalo", event_id, EventKind.UNFOLLOW, user_id, "", timestamp_ms, metadata
-            )
+            return InboundEvent("zalo", event_id, EventKind.UNFOLLOW, user_id, "", timestamp_ms, metadata)
         # Zalo links carry no ref parameter; the follow source (OA profile, QR code, article...)
         # is the closest equivalent of Messenger's m.me ?ref=.
         start_text = build_start_message(source)
         if clean_ref(source):
             metadata[REF_ENTITY] = clean_ref(source)
-        return InboundEvent(
-            "zalo", event_id, EventKind.START, user_id, start_text, timestamp_ms, metadata
-        )
+        return InboundEvent("zalo", event_id, EventKind.START, user_id, start_text, timestamp_ms, metadata)
 
     if event_name.startswith("user_send_"):
         sender = _require_mapping(body.get("sender"), "sender")
@@ -217,18 +213,12 @@ def parse_zalo_event(payload: Any) -> InboundEvent:
             if text.startswith("/"):
                 # Taps on oa.query buttons arrive as the button payload.
                 metadata["quick_reply_payload"] = text
-            return InboundEvent(
-                "zalo", msg_id, EventKind.TEXT, user_id, text, timestamp_ms, metadata
-            )
+            return InboundEvent("zalo", msg_id, EventKind.TEXT, user_id, text, timestamp_ms, metadata)
         if event_name in _ZALO_TEXT_WITH_ATTACHMENT and isinstance(text, str) and text.strip():
             metadata["attachments"] = _attachment_types(message.get("attachments"))
-            return InboundEvent(
-                "zalo", msg_id, EventKind.TEXT, user_id, text, timestamp_ms, metadata
-            )
+            return InboundEvent("zalo", msg_id, EventKind.TEXT, user_id, text, timestamp_ms, metadata)
         metadata["attachments"] = _attachment_types(message.get("attachments"))
-        return InboundEvent(
-            "zalo", msg_id, EventKind.UNSUPPORTED, user_id, "", timestamp_ms, metadata
-        )
+        return InboundEvent("zalo", msg_id, EventKind.UNSUPPORTED, user_id, "", timestamp_ms, metadata)
 
     sender_id = ""
     sender = body.get("sender")
@@ -237,9 +227,7 @@ def parse_zalo_event(payload: Any) -> InboundEvent:
     event_id = f"{event_name}:{sender_id or body.get('user_id', '')}:{timestamp_ms}"
     if event_name.startswith(_ZALO_IGNORED_PREFIXES):
         base_metadata["echo"] = True
-    return InboundEvent(
-        "zalo", event_id, EventKind.IGNORED, sender_id, "", timestamp_ms, base_metadata
-    )
+    return InboundEvent("zalo", event_id, EventKind.IGNORED, sender_id, "", timestamp_ms, base_metadata)
 
 
 def _attachment_types(attachments: Any) -> list[str]:
@@ -307,9 +295,7 @@ def parse_messenger_payload(payload: Any) -> list[InboundEvent]:
 
 
 def _parse_messenger_item(item: Mapping[str, Any], page_id: str) -> InboundEvent:
-    sender_id = _require_str_id(
-        _require_mapping(item.get("sender"), "sender").get("id"), "sender.id"
-    )
+    sender_id = _require_str_id(_require_mapping(item.get("sender"), "sender").get("id"), "sender.id")
     timestamp_ms = _read_timestamp(item.get("timestamp"), "timestamp")
     metadata: dict[str, Any] = {
         "channel": "messenger",
@@ -323,23 +309,17 @@ def _parse_messenger_item(item: Mapping[str, Any], page_id: str) -> InboundEvent
         metadata.update(event_name="message", msg_id=mid)
         if message.get("is_echo"):
             metadata["echo"] = True
-            return InboundEvent(
-                "messenger", mid, EventKind.IGNORED, sender_id, "", timestamp_ms, metadata
-            )
+            return InboundEvent("messenger", mid, EventKind.IGNORED, sender_id, "", timestamp_ms, metadata)
         quick_reply = message.get("quick_reply")
         if isinstance(quick_reply, Mapping) and isinstance(quick_reply.get("payload"), str):
             payload = quick_reply["payload"]
             metadata.update(event_name="quick_reply", quick_reply_payload=payload)
             if isinstance(message.get("text"), str):
                 metadata["quick_reply_title"] = message["text"]
-            return InboundEvent(
-                "messenger", mid, EventKind.TEXT, sender_id, payload, timestamp_ms, metadata
-            )
+            return InboundEvent("messenger", mid, EventKind.TEXT, sender_id, payload, timestamp_ms, metadata)
         text = message.get("text")
         if isinstance(text, str) and text.strip():
-            return InboundEvent(
-                "messenger", mid, EventKind.TEXT, sender_id, text, timestamp_ms, metadata
-            )
+            return InboundEvent("messenger", mid, EventKind.TEXT, sender_id, text, timestamp_ms, metadata)
         if "attachments" in message or "sticker_id" in message:
             metadata["attachments"] = _attachment_types(message.get("attachments"))
             return InboundEvent(
@@ -391,9 +371,7 @@ def _messenger_start(
     referral: Mapping[str, Any],
 ) -> InboundEvent:
     ref = referral.get("ref") if isinstance(referral.get("ref"), str) else ""
-    metadata.update(
-        ref_source=str(referral.get("source", "")), ref_type=str(referral.get("type", ""))
-    )
+    metadata.update(ref_source=str(referral.get("source", "")), ref_type=str(referral.get("type", "")))
     if clean_ref(ref):
         metadata[REF_ENTITY] = clean_ref(ref)
     return InboundEvent(

@@ -80,9 +80,7 @@ class MessengerOutput(OutputChannel):
         message = {"attachment": {"type": "image", "payload": {"url": image, "is_reusable": True}}}
         await self._send_all(recipient_id, [message])
 
-    async def send_custom_json(
-        self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any
-    ) -> None:
+    async def send_custom_json(self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any) -> None:
         """Sends a custom payload: a ``message`` object, or ``{"message": {...}, "tag": ...}``."""
         message = json_message.get("message", json_message)
         tag = json_message.get("tag") if "message" in json_message else None

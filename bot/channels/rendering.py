@@ -98,9 +98,7 @@ def _zalo_button(button: Mapping[str, Any]) -> dict[str, Any]:
     return {"title": title, "type": kind, "payload": payload}
 
 
-def render_zalo_messages(
-    text: str, buttons: Sequence[Mapping[str, Any]] = ()
-) -> list[dict[str, Any]]:
+def render_zalo_messages(text: str, buttons: Sequence[Mapping[str, Any]] = ()) -> list[dict[str, Any]]:
     """Builds the ``message`` objects for Zalo's consultation API.
 
     Args:
@@ -145,9 +143,7 @@ def _messenger_template_button(button: Mapping[str, Any]) -> dict[str, Any]:
     return {"type": "postback", "title": title, "payload": _button_payload(button)}
 
 
-def render_messenger_messages(
-    text: str, buttons: Sequence[Mapping[str, Any]] = ()
-) -> list[dict[str, Any]]:
+def render_messenger_messages(text: str, buttons: Sequence[Mapping[str, Any]] = ()) -> list[dict[str, Any]]:
     """Builds the ``message`` objects for Messenger's Send API.
 
     Up to 13 payload buttons become quick replies on the last text part. Link buttons, or more

@@ -95,7 +95,5 @@ def read_channel_settings(environ: Mapping[str, str] | None = None) -> ChannelSe
         seen_event_ttl_hours=_read_number(env, "CHANNEL_SEEN_TTL_HOURS", 168.0),
         replay_max_age_minutes=_read_number(env, "CHANNEL_REPLAY_MAX_AGE_MINUTES", 60.0),
         zalo_max_event_age_seconds=int(_read_number(env, "ZALO_MAX_EVENT_AGE_SECONDS", 43200)),
-        zalo_token_refresh_margin_seconds=int(
-            _read_number(env, "ZALO_TOKEN_REFRESH_MARGIN_SECONDS", 18000)
-        ),
+        zalo_token_refresh_margin_seconds=int(_read_number(env, "ZALO_TOKEN_REFRESH_MARGIN_SECONDS", 18000)),
     )

@@ -189,8 +189,7 @@ class ChannelStateStore:
         """
         with self._cursor() as cursor:
             cursor.execute(
-                "UPDATE seen_events SET status = ?, updated_at = ?"
-                " WHERE platform = ? AND event_id = ?",
+                "UPDATE seen_events SET status = ?, updated_at = ? WHERE platform = ? AND event_id = ?",
                 (status, time.time(), platform, event_id),
             )
 
@@ -227,9 +226,7 @@ class ChannelStateStore:
                 (platform, EVENT_RECEIVED),
             ).fetchall()
         return [
-            PendingEvent(
-                platform=platform, event_id=row[0], payload=json.loads(row[1]), received_at=row[2]
-            )
+            PendingEvent(platform=platform, event_id=row[0], payload=json.loads(row[1]), received_at=row[2])
             for row in rows
         ]
 
@@ -316,9 +313,7 @@ class ChannelStateStore:
                     failure.error_subcode,
                     failure.message,
                     failure.attempts,
-                    None
-                    if failure.payload is None
-                    else json.dumps(failure.payload, ensure_ascii=False),
+                    None if failure.payload is None else json.dumps(failure.payload, ensure_ascii=False),
                     failure.created_at or time.time(),
                 ),
             )

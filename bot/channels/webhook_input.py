@@ -38,8 +38,7 @@ logger = logging.getLogger(__name__)
 
 # NOTE: reply to stickers, images, voice and files, which the bot cannot read.
 TEXT_ONLY_NOTICE = (
-    "Dạ, hiện em chỉ đọc được tin nhắn chữ thôi ạ. Anh/chị vui lòng gõ câu hỏi bằng chữ "
-    "để em hỗ trợ nhé."
+    "Dạ, hiện em chỉ đọc được tin nhắn chữ thôi ạ. Anh/chị vui lòng gõ câu hỏi bằng chữ để em hỗ trợ nhé."
 )
 MAINTENANCE_INTERVAL_SECONDS = 600.0
 
@@ -146,9 +145,7 @@ class PlatformInput(InputChannel):
 
         @blueprint.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
-            return response.json(
-                {"status": "ok", "channel": self.platform, "enabled": self.enabled}
-            )
+            return response.json({"status": "ok", "channel": self.platform, "enabled": self.enabled})
 
         @blueprint.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
@@ -183,9 +180,7 @@ class PlatformInput(InputChannel):
         try:
             events = self.parse_request(request)
         except WebhookRefused as refusal:
-            logger.warning(
-                "Refused a %s webhook (%d): %s", self.platform, refusal.status, refusal.reason
-            )
+            logger.warning("Refused a %s webhook (%d): %s", self.platform, refusal.status, refusal.reason)
             return response.json({"error": refusal.reason}, status=refusal.status)
         agent = getattr(request.app.ctx, "agent", None)
         if agent is None or not agent.is_ready():

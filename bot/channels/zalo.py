@@ -83,17 +83,13 @@ class ZaloOutput(OutputChannel):
         }
         await self._send_all(recipient_id, [message])
 
-    async def send_custom_json(
-        self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any
-    ) -> None:
+    async def send_custom_json(self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any) -> None:
         """Sends a custom payload: a Zalo ``message`` object, or ``{"message": {...}}``."""
         message = json_message.get("message", json_message)
         if isinstance(message, Mapping):
             await self._send_all(recipient_id, [dict(message)])
         else:
-            logger.error(
-                "Custom Zalo payload ignored, not an object: %s", json.dumps(json_message)[:200]
-            )
+            logger.error("Custom Zalo payload ignored, not an object: %s", json.dumps(json_message)[:200])
 
 
 class ZaloInput(PlatformInput):

@@ -183,9 +183,7 @@ class ZaloTokenManager:
             if self._token.access_token != stale_access_token:
                 return True
             if not self._credentials.can_refresh or not self._token.refresh_token:
-                self._record_refresh_failure(
-                    "no_refresh_token", "app_secret or refresh_token unset"
-                )
+                self._record_refresh_failure("no_refresh_token", "app_secret or refresh_token unset")
                 return False
             new_token = await self._request_new_token()
             if new_token is None:

@@ -286,6 +286,9 @@ def _scan_days(scan: _Scanner) -> None:
     )
     for match in scan.finditer(pattern):
         scan.add("days", int(match.group("num")), *match.span())
+    # "26 công" / "26 cong": working days in a month, as payroll slips write them
+    for match in scan.finditer(r"(?<![\d.,/])(?P<num>\d{1,2})\s*cong(?![a-z])"):
+        scan.add("days", int(match.group("num")), *match.span())
 
 
 def _service_context(scan: _Scanner, start: int, end: int) -> bool:

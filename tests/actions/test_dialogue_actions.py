@@ -185,3 +185,38 @@ def test_clarify_offers_likeliest_topics_then_an_officer() -> None:
     messages, _ = _run(ActionClarify(), second)
     assert "cán bộ" in messages[0]["text"]
     assert messages[0]["buttons"][0]["payload"] == "/request_human"
+
+
+@pytest.mark.parametrize("intent", ["deny", "request_human", "ask_annual_leave"])
+def test_form_leaves_the_turn_unfilled_when_worker_steps_out(intent: str) -> None:
+    form = ValidateCalculatorForm()
+    tracker = _tracker(intent, "thoi khong can", slots={"requested_slot": "calc_money"})
+    assert form._extract("calc_money", tracker) == {}
+
+
+def _parsed(text: str) -> dict:
+    from bot.nlu.entities import extract_entities
+
+    return {"text": text, "entities": [
+        {"entity": e.entity, "value": e.value, "start": e.start, "end": e.end}
+        for e in extract_entities(text)]}
+
+
+@pytest.mark.parametrize(
+    ("text", "inputs", "options"),
+    [
+        ("luong 6240000 mot thang 26 cong 8 tieng mot ngay lam them 4 gio ngay thuong",
+         {"calc_money": 6240000, "calc_hours": 4.0, "calc_day_type": "weekday"},
+         {"working_days": 26, "hours_per_day": 8.0}),
+        ("lương 7.280.000 đồng, 26 ngày công, mỗi ngày 8 tiếng, làm thêm 3 giờ chủ nhật",
+         {"calc_money": 7280000, "calc_hours": 3.0, "calc_day_type": "rest_day"},
+         {"working_days": 26, "hours_per_day": 8.0}),
+        ("lương 5tr2 làm thêm 2 tiếng ban đêm ngày thường",
+         {"calc_money": 5200000, "calc_hours": 2.0, "calc_day_type": "weekday"},
+         {"night": True}),
+    ],
+)
+def test_read_inputs_tells_overtime_hours_from_the_working_day(text, inputs, options) -> None:
+    from actions.calculation import CALCULATORS, read_inputs
+
+    assert read_inputs(_parsed(text), CALCULATORS["overtime"]) == (inputs, options)

@@ -158,9 +158,7 @@ class Script:
         return False
 
 
-POLICY = RetryPolicy(
-    max_attempts=4, base_seconds=0.1, max_seconds=1.0, rate_limit_floor_seconds=0.5
-)
+POLICY = RetryPolicy(max_attempts=4, base_seconds=0.1, max_seconds=1.0, rate_limit_floor_seconds=0.5)
 OK = Outcome(Verdict.DELIVERED, message="mid")
 FAIL_5XX = Outcome(Verdict.RETRY, "http_503")
 TOKEN = Outcome(Verdict.REFRESH_TOKEN, "-220")

@@ -112,9 +112,7 @@ def test_parse_zalo_button_tap_keeps_payload() -> None:
         ),
     ],
 )
-def test_parse_zalo_attachment_events(
-    event_name: str, message: dict[str, Any], kind: EventKind
-) -> None:
+def test_parse_zalo_attachment_events(event_name: str, message: dict[str, Any], kind: EventKind) -> None:
     payload = {**ZALO_TEXT, "event_name": event_name, "message": message}
     event = parse_zalo_event(payload)
     assert event.kind is kind
@@ -262,9 +260,7 @@ def test_parse_messenger_non_user_items_are_ignored(item: dict[str, Any]) -> Non
 
 
 def test_parse_messenger_standby_is_ignored_not_crashing() -> None:
-    (event,) = parse_messenger_payload(
-        _page([_item(message={"mid": "m3", "text": "hi"})], key="standby")
-    )
+    (event,) = parse_messenger_payload(_page([_item(message={"mid": "m3", "text": "hi"})], key="standby"))
     assert event.kind is EventKind.IGNORED
     assert event.metadata["standby"] is True
 

@@ -27,9 +27,7 @@ from tests.platforms.fake_zalo import FakeZalo  # noqa: E402
 
 pytestmark = pytest.mark.anyio
 
-POLICY = RetryPolicy(
-    max_attempts=3, base_seconds=0.02, max_seconds=1.5, rate_limit_floor_seconds=1.0
-)
+POLICY = RetryPolicy(max_attempts=3, base_seconds=0.02, max_seconds=1.5, rate_limit_floor_seconds=1.0)
 SENTENCE = "Người lao động làm thêm giờ vào ngày thường được trả ít nhất bằng 150% tiền lương."
 
 
@@ -126,9 +124,7 @@ async def test_zalo_refreshes_ahead_of_expiry(
     # The stored token has 1 h left (< 5 h margin): refreshed before sending, no -220 seen.
     store.save_token(
         "zalo",
-        StoredToken(
-            seeded.access_token, seeded.refresh_token, time.time() + 3600, seeded.seed_fingerprint
-        ),
+        StoredToken(seeded.access_token, seeded.refresh_token, time.time() + 3600, seeded.seed_fingerprint),
     )
     user = zalo_user(zalo)
     before = zalo.refresh_count
@@ -225,8 +221,7 @@ async def test_messenger_rendered_replies_pass_platform_limits(
     client = messenger_client(messenger, store, http)
     user = messenger_user(messenger)
     long_titles = [
-        {"title": f"Lựa chọn thật dài số {index}", "payload": f"/pick_{index}"}
-        for index in range(14)
+        {"title": f"Lựa chọn thật dài số {index}", "payload": f"/pick_{index}"} for index in range(14)
     ]
     replies = [
         render_messenger_messages(" ".join([SENTENCE] * 40)),

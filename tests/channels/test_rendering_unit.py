@@ -19,10 +19,7 @@ LONG_TEXT = " ".join([SENTENCE] * 40)  # about 3,400 characters
 
 
 def make_buttons(count: int) -> list[dict[str, str]]:
-    return [
-        {"title": f"Lựa chọn {index}", "payload": f'/choose{{"n": {index}}}'}
-        for index in range(count)
-    ]
+    return [{"title": f"Lựa chọn {index}", "payload": f'/choose{{"n": {index}}}'} for index in range(count)]
 
 
 @pytest.mark.parametrize(
@@ -53,9 +50,7 @@ def test_render_zalo_text_only_splits_at_2000() -> None:
     ("count", "expected_groups"),
     [(1, [1]), (5, [5]), (6, [5, 1]), (12, [5, 5, 2])],
 )
-def test_render_zalo_buttons_spread_five_per_message(
-    count: int, expected_groups: list[int]
-) -> None:
+def test_render_zalo_buttons_spread_five_per_message(count: int, expected_groups: list[int]) -> None:
     messages = render_zalo_messages("Dạ, anh/chị chọn giúp em:", make_buttons(count))
     groups = [len(m["attachment"]["payload"]["buttons"]) for m in messages]
     assert groups == expected_groups

@@ -22,9 +22,7 @@ BODY = (
     '"timestamp":"1718000000000","message":{"text":"Chào chị"}}'
 ).encode()
 TIMESTAMP = "1718000000000"
-ZALO_MAC = hashlib.sha256(
-    APP_ID.encode() + BODY + TIMESTAMP.encode() + OA_SECRET.encode()
-).hexdigest()
+ZALO_MAC = hashlib.sha256(APP_ID.encode() + BODY + TIMESTAMP.encode() + OA_SECRET.encode()).hexdigest()
 
 APP_SECRET = "meta-app-secret"
 META_BODY = b'{"object":"page","entry":[{"messaging":[{"message":{"text":"Ch\\u00e0o"}}]}]}'

@@ -55,9 +55,7 @@ def receiver() -> Iterator[Receiver]:
 
 @pytest.fixture(scope="module")
 def zalo(receiver: Receiver) -> Iterator[FakeZalo]:
-    fake = FakeZalo(
-        ZaloSimConfig(webhook_retry_delays=(0.01, 0.01), zns_daily_quota=1), receiver.url
-    )
+    fake = FakeZalo(ZaloSimConfig(webhook_retry_delays=(0.01, 0.01), zns_daily_quota=1), receiver.url)
     fake.start()
     yield fake
     fake.stop()
@@ -127,18 +125,13 @@ async def test_zalo_webhook_is_signed_and_retried(zalo: FakeZalo, receiver: Rece
     headers, body = receiver.requests[-1]
     event = json.loads(body)
     expected = hashlib.sha256(
-        zalo.config.app_id.encode()
-        + body
-        + event["timestamp"].encode()
-        + zalo.config.oa_secret_key.encode()
+        zalo.config.app_id.encode() + body + event["timestamp"].encode() + zalo.config.oa_secret_key.encode()
     ).hexdigest()
     assert headers["x-zevent-signature"] == f"mac={expected}"
     assert "Chào chị".encode() in body  # UTF-8, not escaped
 
 
-async def test_zalo_zns_validates_and_fires_received_webhook(
-    zalo: FakeZalo, receiver: Receiver
-) -> None:
+async def test_zalo_zns_validates_and_fires_received_webhook(zalo: FakeZalo, receiver: Receiver) -> None:
     access, _ = zalo.issue_tokens()
     url = zalo.base_url + "/message/template"
     receiver.requests.clear()
@@ -177,9 +170,7 @@ async def test_zalo_zns_validates_and_fires_received_webhook(
     )
 
 
-def send(
-    messenger: FakeMessenger, body: dict[str, Any], token: str | None = None
-) -> httpx.Response:
+def send(messenger: FakeMessenger, body: dict[str, Any], token: str | None = None) -> httpx.Response:
     token = token or messenger.config.page_access_token
     return httpx.post(
         messenger.base_url + "/v25.0/me/messages",
@@ -197,9 +188,7 @@ def test_messenger_send_api_checks(messenger: FakeMessenger) -> None:
     assert ok.status_code == 200 and ok.json()["message_id"].startswith("m_")
     bad_token = send(messenger, {"recipient": {"id": "p1"}, "message": {"text": "Dạ"}}, token="x")
     assert (bad_token.status_code, bad_token.json()["error"]["code"]) == (400, 190)
-    unknown = send(messenger, {"recipient": {"id": "nobody"}, "message": {"text": "Dạ"}}).json()[
-        "error"
-    ]
+    unknown = send(messenger, {"recipient": {"id": "nobody"}, "message": {"text": "Dạ"}}).json()["error"]
     assert (unknown["code"], unknown["error_subcode"]) == (100, 2018001)
     replies = [{"content_type": "text", "title": f"t{i}", "payload": "p"} for i in range(14)]
     too_many = send(
@@ -212,17 +201,12 @@ def test_messenger_send_api_checks(messenger: FakeMessenger) -> None:
         {"recipient": {"id": "p1"}, "sender_action": "typing_on", "message": {"text": "x"}},
     )
     assert mixed.json()["error"]["code"] == 100
-    long_title = [
-        {"content_type": "text", "title": "Lương tối thiểu vùng năm nay", "payload": "/x"}
-    ]
+    long_title = [{"content_type": "text", "title": "Lương tối thiểu vùng năm nay", "payload": "/x"}]
     send(
         messenger,
         {"recipient": {"id": "p1"}, "message": {"text": "Chọn", "quick_replies": long_title}},
     )
-    assert (
-        messenger.received("p1")[-1]["message"]["quick_replies"][0]["title"]
-        == "Lương tối thiểu vùng"
-    )
+    assert messenger.received("p1")[-1]["message"]["quick_replies"][0]["title"] == "Lương tối thiểu vùng"
     messenger.set_last_message("p2", hours_ago=25)
     closed = send(
         messenger,
@@ -250,9 +234,6 @@ async def test_messenger_webhook_signed_both_ways_and_retried(
     assert delivery.statuses == [503, 200]
     headers, body = receiver.requests[-1]
     secret = messenger.config.app_secret.encode()
-    assert (
-        headers["x-hub-signature-256"]
-        == "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
-    )
+    assert headers["x-hub-signature-256"] == "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
     assert headers["x-hub-signature"] == "sha1=" + hmac.new(secret, body, hashlib.sha1).hexdigest()
     assert b"\\u00e0o ch\\u1ecb" in body  # non-ASCII escaped like Meta

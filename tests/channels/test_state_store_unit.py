@@ -75,9 +75,7 @@ def test_delivery_failures_are_listed_per_platform(db_path: Path) -> None:
             "zalo", "u1", "-230", "User has not interacted", 1, payload={"message": {"text": "Dạ"}}
         )
     )
-    store.record_delivery_failure(
-        DeliveryFailure("messenger", "p1", "10", "outside window", 1, "2018278")
-    )
+    store.record_delivery_failure(DeliveryFailure("messenger", "p1", "10", "outside window", 1, "2018278"))
     zalo_rows = store.list_delivery_failures("zalo")
     assert [(r.recipient_id, r.error_code, r.payload) for r in zalo_rows] == [
         ("u1", "-230", {"message": {"text": "Dạ"}})
@@ -111,12 +109,8 @@ CREDENTIALS = ZaloCredentials(
 )
 
 
-def make_manager(
-    store: ChannelStateStore, credentials: ZaloCredentials = CREDENTIALS
-) -> ZaloTokenManager:
-    return ZaloTokenManager(
-        credentials, store, HttpClientSource(1.0), refresh_margin_seconds=18_000
-    )
+def make_manager(store: ChannelStateStore, credentials: ZaloCredentials = CREDENTIALS) -> ZaloTokenManager:
+    return ZaloTokenManager(credentials, store, HttpClientSource(1.0), refresh_margin_seconds=18_000)
 
 
 def test_token_manager_seeds_store_from_credentials(db_path: Path) -> None:
@@ -152,9 +146,7 @@ def test_token_manager_reseeds_when_operator_changes_credentials(db_path: Path) 
     make_manager(store)
     seeded = store.read_token("zalo")
     assert seeded is not None
-    store.save_token(
-        "zalo", StoredToken("new-access", "new-refresh", None, seeded.seed_fingerprint)
-    )
+    store.save_token("zalo", StoredToken("new-access", "new-refresh", None, seeded.seed_fingerprint))
     reauthorised = ZaloCredentials(
         app_id="app",
         oa_secret_key="oa",
@@ -172,9 +164,7 @@ def test_token_manager_reseeds_when_operator_changes_credentials(db_path: Path) 
     ("seconds_left", "expected"),
     [(90_000, False), (18_001, False), (17_999, True), (-5, True)],
 )
-def test_token_manager_needs_refresh_inside_margin(
-    db_path: Path, seconds_left: int, expected: bool
-) -> None:
+def test_token_manager_needs_refresh_inside_margin(db_path: Path, seconds_left: int, expected: bool) -> None:
     store = ChannelStateStore(db_path)
     manager = make_manager(store)
     seeded = store.read_token("zalo")

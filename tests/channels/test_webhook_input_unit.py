@@ -72,9 +72,7 @@ class Served:
         deadline = time.monotonic() + timeout
         while len(self.received) < count:
             if time.monotonic() > deadline:
-                raise AssertionError(
-                    f"{len(self.received)} message(s) reached Rasa, expected {count}"
-                )
+                raise AssertionError(f"{len(self.received)} message(s) reached Rasa, expected {count}")
             await asyncio.sleep(0.01)
         return self.received
 
@@ -102,9 +100,7 @@ def make_zalo(db: Path, **overrides: str) -> ZaloInput:
     }
     from bot.channels.zalo_client import ZaloCredentials
 
-    return ZaloInput(
-        ZaloCredentials.from_mapping(credentials), read_channel_settings(settings_env(db))
-    )
+    return ZaloInput(ZaloCredentials.from_mapping(credentials), read_channel_settings(settings_env(db)))
 
 
 def make_messenger(db: Path, **overrides: str) -> MessengerInput:
@@ -173,9 +169,7 @@ def zalo_body(user: str, text: str = "xin chào", msg_id: str | None = None, **e
 
 def zalo_headers(body: bytes) -> dict[str, str]:
     timestamp = json.loads(body)["timestamp"]
-    mac = hashlib.sha256(
-        APP_ID.encode() + body + timestamp.encode() + OA_SECRET.encode()
-    ).hexdigest()
+    mac = hashlib.sha256(APP_ID.encode() + body + timestamp.encode() + OA_SECRET.encode()).hexdigest()
     return {"X-ZEvent-Signature": f"mac={mac}", "Content-Type": "application/json"}
 
 
@@ -184,17 +178,13 @@ def meta_headers(body: bytes) -> dict[str, str]:
     return {"X-Hub-Signature-256": f"sha256={mac}", "Content-Type": "application/json"}
 
 
-async def test_disabled_channels_answer_503_and_record_nothing(
-    tmp_path: Path, serve: ServeFactory
-) -> None:
+async def test_disabled_channels_answer_503_and_record_nothing(tmp_path: Path, serve: ServeFactory) -> None:
     db = tmp_path / "state.sqlite3"
     zalo = await serve(make_zalo(db, oa_secret_key="", access_token=""))
     messenger = await serve(make_messenger(db, app_secret=""))
     async with httpx.AsyncClient() as client:
         body = zalo_body("u1")
-        zalo_post = await client.post(
-            f"{zalo.base_url}/webhook", content=body, headers=zalo_headers(body)
-        )
+        zalo_post = await client.post(f"{zalo.base_url}/webhook", content=body, headers=zalo_headers(body))
         messenger_post = await client.post(
             f"{messenger.base_url}/webhook", content=b"{}", headers=meta_headers(b"{}")
         )
@@ -223,9 +213,7 @@ async def test_zalo_message_reaches_rasa_with_metadata(tmp_path: Path, serve: Se
     served = await serve(make_zalo(tmp_path / "state.sqlite3"))
     body = zalo_body("u1", "xin chào", msg_id="abc123")
     async with httpx.AsyncClient() as client:
-        response = await client.post(
-            f"{served.base_url}/webhook", content=body, headers=zalo_headers(body)
-        )
+        response = await client.post(f"{served.base_url}/webhook", content=body, headers=zalo_headers(body))
     assert response.status_code == 200
     (message,) = await served.wait_received(1)
     assert (message.text, message.sender_id, message.input_channel, message.message_id) == (
@@ -239,9 +227,7 @@ async def test_zalo_message_reaches_rasa_with_metadata(tmp_path: Path, serve: Se
     assert isinstance(served.channel.get_output_channel(), ZaloOutput)
 
 
-async def test_redelivery_is_handled_once_across_restart(
-    tmp_path: Path, serve: ServeFactory
-) -> None:
+async def test_redelivery_is_handled_once_across_restart(tmp_path: Path, serve: ServeFactory) -> None:
     db = tmp_path / "state.sqlite3"
     first = await serve(make_zalo(db))
     body = zalo_body("u1", msg_id="same-id")
@@ -250,13 +236,9 @@ async def test_redelivery_is_handled_once_across_restart(
             await client.post(f"{first.base_url}/webhook", content=body, headers=zalo_headers(body))
         ).json()["accepted"] == 1
         await first.wait_received(1)
-        again = await client.post(
-            f"{first.base_url}/webhook", content=body, headers=zalo_headers(body)
-        )
+        again = await client.post(f"{first.base_url}/webhook", content=body, headers=zalo_headers(body))
         assert again.json()["accepted"] == 0
-        restarted = await serve(
-            make_zalo(db)
-        )  # a new process would build a new channel the same way
+        restarted = await serve(make_zalo(db))  # a new process would build a new channel the same way
         after_restart = await client.post(
             f"{restarted.base_url}/webhook", content=body, headers=zalo_headers(body)
         )
@@ -266,14 +248,10 @@ async def test_redelivery_is_handled_once_across_restart(
     assert len(first.received) == 1 and restarted.received == []
 
 
-async def test_unprocessed_events_are_replayed_at_start(
-    tmp_path: Path, serve: ServeFactory
-) -> None:
+async def test_unprocessed_events_are_replayed_at_start(tmp_path: Path, serve: ServeFactory) -> None:
     db = tmp_path / "state.sqlite3"
     store = ChannelStateStore(db)
-    fresh = InboundEvent(
-        "zalo", "pending-1", EventKind.TEXT, "u9", "còn đó không", int(time.time() * 1000)
-    )
+    fresh = InboundEvent("zalo", "pending-1", EventKind.TEXT, "u9", "còn đó không", int(time.time() * 1000))
     stale = InboundEvent("zalo", "pending-0", EventKind.TEXT, "u9", "cũ quá", 0)
     store.claim_event("zalo", stale.event_id, stale.to_json(), now=time.time() - 3 * 3600)
     store.claim_event("zalo", fresh.event_id, fresh.to_json())
@@ -287,16 +265,12 @@ async def test_unprocessed_events_are_replayed_at_start(
     assert store.read_event_status("zalo", "pending-0") == "abandoned"
 
 
-async def test_not_ready_agent_gets_503_and_nothing_is_claimed(
-    tmp_path: Path, serve: ServeFactory
-) -> None:
+async def test_not_ready_agent_gets_503_and_nothing_is_claimed(tmp_path: Path, serve: ServeFactory) -> None:
     db = tmp_path / "state.sqlite3"
     served = await serve(make_zalo(db), agent_ready=False)
     body = zalo_body("u1", msg_id="early")
     async with httpx.AsyncClient() as client:
-        response = await client.post(
-            f"{served.base_url}/webhook", content=body, headers=zalo_headers(body)
-        )
+        response = await client.post(f"{served.base_url}/webhook", content=body, headers=zalo_headers(body))
     assert response.status_code == 503
     assert ChannelStateStore(db).read_event_status("zalo", "early") is None
 
@@ -320,9 +294,7 @@ async def test_zalo_refusals(
     db = tmp_path / "state.sqlite3"
     served = await serve(make_zalo(db))
     async with httpx.AsyncClient() as client:
-        response = await client.post(
-            f"{served.base_url}/webhook", content=body, headers=headers_for(body)
-        )
+        response = await client.post(f"{served.base_url}/webhook", content=body, headers=headers_for(body))
     assert response.status_code == status
     assert "error" in response.json()
     await asyncio.sleep(0.05)
@@ -370,9 +342,7 @@ async def test_messenger_batch_reaches_rasa_in_order_without_echoes(
         }
     ).encode()
     async with httpx.AsyncClient() as client:
-        response = await client.post(
-            f"{served.base_url}/webhook", content=body, headers=meta_headers(body)
-        )
+        response = await client.post(f"{served.base_url}/webhook", content=body, headers=meta_headers(body))
     assert response.json() == {"status": "ok", "accepted": 2}
     messages = await served.wait_received(2)
     assert [(m.text, m.message_id) for m in messages] == [("một", "m1"), ("/two", "m2")]
@@ -393,16 +363,12 @@ async def test_messenger_verify_handshake(tmp_path: Path, serve: ServeFactory) -
         wrong = await client.get(
             url, params={"hub.mode": "subscribe", "hub.verify_token": "nope", "hub.challenge": "1"}
         )
-        no_mode = await client.get(
-            url, params={"hub.verify_token": VERIFY_TOKEN, "hub.challenge": "1"}
-        )
+        no_mode = await client.get(url, params={"hub.verify_token": VERIFY_TOKEN, "hub.challenge": "1"})
     assert (ok.status_code, ok.text) == (200, "1158201444")
     assert (wrong.status_code, no_mode.status_code) == (403, 403)
 
 
-async def test_sticker_notice_failure_is_retried_then_recorded(
-    tmp_path: Path, serve: ServeFactory
-) -> None:
+async def test_sticker_notice_failure_is_retried_then_recorded(tmp_path: Path, serve: ServeFactory) -> None:
     db = tmp_path / "state.sqlite3"
     served = await serve(make_zalo(db))
     event = json.loads(zalo_body("u7"))
@@ -413,9 +379,7 @@ async def test_sticker_notice_failure_is_retried_then_recorded(
     }
     body = json.dumps(event).encode()
     async with httpx.AsyncClient() as client:
-        response = await client.post(
-            f"{served.base_url}/webhook", content=body, headers=zalo_headers(body)
-        )
+        response = await client.post(f"{served.base_url}/webhook", content=body, headers=zalo_headers(body))
     assert response.status_code == 200
     store = ChannelStateStore(db)
     deadline = time.monotonic() + 10

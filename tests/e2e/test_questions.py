@@ -80,3 +80,10 @@ def test_unclear_message_is_clarified_then_officer_offered(stack: Stack) -> None
     second = stack.say(sender, "qwe asd zxc")
     payloads = [b["payload"] for r in second for b in r.get("buttons", [])]
     assert "/request_human" in payloads
+
+
+def test_question_in_the_middle_of_a_calculation_is_answered(stack: Stack) -> None:
+    sender = f"worker-{uuid.uuid4()}"
+    stack.say(sender, '/start_calculation{"calc_kind": "union_dues"}')
+    answer = _text(stack.say(sender, "nghỉ việc thì phải báo trước bao nhiêu ngày"))
+    assert "45 ngày" in answer

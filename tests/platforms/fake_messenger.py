@@ -45,9 +45,7 @@ __all__ = ["FakeMessenger", "MessengerSimConfig"]
 SIGN = object()
 """Sentinel for ``deliver(signature=...)``: sign the body correctly."""
 
-_TAGS = frozenset(
-    {"ACCOUNT_UPDATE", "CONFIRMED_EVENT_UPDATE", "POST_PURCHASE_UPDATE", "HUMAN_AGENT"}
-)
+_TAGS = frozenset({"ACCOUNT_UPDATE", "CONFIRMED_EVENT_UPDATE", "POST_PURCHASE_UPDATE", "HUMAN_AGENT"})
 _SENDER_ACTIONS = frozenset({"typing_on", "typing_off", "mark_seen"})
 
 
@@ -86,9 +84,7 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def graph_error(
-    code: int, message: str, subcode: int | None = None, status: int = 400
-) -> JSONResponse:
+def graph_error(code: int, message: str, subcode: int | None = None, status: int = 400) -> JSONResponse:
     """Builds a Graph API error answer (messenger.md §6).
 
     Args:
@@ -114,9 +110,7 @@ def graph_error(
 class FakeMessenger(SimulatedPlatform):
     """The simulated Messenger Platform (Graph API host)."""
 
-    def __init__(
-        self, config: MessengerSimConfig | None = None, webhook_url: str | None = None
-    ) -> None:
+    def __init__(self, config: MessengerSimConfig | None = None, webhook_url: str | None = None) -> None:
         self.config = config or MessengerSimConfig()
         app = Starlette(
             routes=[
@@ -267,11 +261,7 @@ class FakeMessenger(SimulatedPlatform):
         for entry in body.get("entry", []):
             for item in entry.get("messaging", []):
                 sender = str(item.get("sender", {}).get("id", ""))
-                if (
-                    sender
-                    and sender != self.config.page_id
-                    and not item.get("message", {}).get("is_echo")
-                ):
+                if sender and sender != self.config.page_id and not item.get("message", {}).get("is_echo"):
                     with self.lock:
                         user = self.users.setdefault(sender, MessengerUser(sender))
                         user.last_message_ms = _now_ms()
@@ -486,9 +476,7 @@ class FakeMessenger(SimulatedPlatform):
             if tag not in _TAGS:
                 return graph_error(100, "(#100) Invalid tag")
             if tag == "HUMAN_AGENT" and age_ms > self.config.human_agent_window_days * 86_400_000:
-                return graph_error(
-                    10, "(#10) This message is sent outside of allowed window.", 2018278
-                )
+                return graph_error(10, "(#10) This message is sent outside of allowed window.", 2018278)
             return None
         if age_ms > self.config.window_hours * 3_600_000:
             return graph_error(
@@ -511,28 +499,18 @@ class FakeMessenger(SimulatedPlatform):
             return delivered, f"Length of param message[text] must be at most {limit}"
         quick_replies = message.get("quick_replies")
         if quick_replies is not None:
-            if (
-                not isinstance(quick_replies, list)
-                or len(quick_replies) > self.config.max_quick_replies
-            ):
+            if not isinstance(quick_replies, list) or len(quick_replies) > self.config.max_quick_replies:
                 return delivered, "param message[quick_replies] must have at most 13 items"
             for index, reply in enumerate(quick_replies):
-                if reply.get("content_type") == "text" and not (
-                    reply.get("title") and reply.get("payload")
-                ):
+                if reply.get("content_type") == "text" and not (reply.get("title") and reply.get("payload")):
                     return delivered, "Quick reply title and payload are required"
                 title = str(reply.get("title", ""))
-                delivered["quick_replies"][index]["title"] = title[
-                    : self.config.quick_reply_title_limit
-                ]
+                delivered["quick_replies"][index]["title"] = title[: self.config.quick_reply_title_limit]
         if isinstance(attachment, dict) and attachment.get("type") == "template":
             payload = attachment.get("payload") or {}
             if payload.get("template_type") == "button":
                 buttons = payload.get("buttons")
-                if (
-                    not isinstance(buttons, list)
-                    or not 1 <= len(buttons) <= self.config.max_template_buttons
-                ):
+                if not isinstance(buttons, list) or not 1 <= len(buttons) <= self.config.max_template_buttons:
                     return (
                         delivered,
                         "param message[attachment][payload][buttons] must have 1-3 items",
@@ -569,9 +547,7 @@ class FakeMessenger(SimulatedPlatform):
 
     async def _sim_user_text(self, request: Request) -> JSONResponse:
         body = await request.json()
-        delivery = await self.send_user_text(
-            request.path_params["psid"], str(body["text"]), body.get("mid")
-        )
+        delivery = await self.send_user_text(request.path_params["psid"], str(body["text"]), body.get("mid"))
         return JSONResponse({"statuses": delivery.statuses, "ack_seconds": delivery.ack_seconds})
 
     async def _sim_fail_next(self, request: Request) -> JSONResponse:
@@ -591,8 +567,7 @@ def main() -> None:
     config = MessengerSimConfig(
         app_secret=os.environ.get("MESSENGER_APP_SECRET") or defaults.app_secret,
         verify_token=os.environ.get("MESSENGER_VERIFY_TOKEN") or defaults.verify_token,
-        page_access_token=os.environ.get("MESSENGER_PAGE_ACCESS_TOKEN")
-        or defaults.page_access_token,
+        page_access_token=os.environ.get("MESSENGER_PAGE_ACCESS_TOKEN") or defaults.page_access_token,
     )
     fake = FakeMessenger(config, webhook_url=args.webhook_url)
     import uvicorn

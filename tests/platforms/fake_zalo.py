@@ -116,9 +116,7 @@ def zalo_mac(app_id: str, body: bytes, timestamp: str, oa_secret_key: str) -> st
     Returns:
         Lowercase hex digest.
     """
-    return hashlib.sha256(
-        app_id.encode() + body + timestamp.encode() + oa_secret_key.encode()
-    ).hexdigest()
+    return hashlib.sha256(app_id.encode() + body + timestamp.encode() + oa_secret_key.encode()).hexdigest()
 
 
 class FakeZalo(SimulatedPlatform):
@@ -172,9 +170,7 @@ class FakeZalo(SimulatedPlatform):
             refresh_token: Unused refresh token.
         """
         with self.lock:
-            self.tokens.access[access_token] = (
-                time.time() + self.config.access_token_lifetime_seconds
-            )
+            self.tokens.access[access_token] = time.time() + self.config.access_token_lifetime_seconds
             self.tokens.refresh.add(refresh_token)
 
     def expire_access_tokens(self) -> None:
@@ -296,9 +292,7 @@ class FakeZalo(SimulatedPlatform):
             headers["X-ZEvent-Signature"] = str(signature)
         return await self.post_webhook(body, headers, retry=retry)
 
-    async def send_user_text(
-        self, user_id: str, text: str, msg_id: str | None = None
-    ) -> WebhookDelivery:
+    async def send_user_text(self, user_id: str, text: str, msg_id: str | None = None) -> WebhookDelivery:
         """A user writes to the OA.
 
         Args:
@@ -323,9 +317,7 @@ class FakeZalo(SimulatedPlatform):
         """
         message = {
             "msg_id": secrets.token_hex(10),
-            "attachments": [
-                {"type": "sticker", "payload": {"id": "5f3e", "url": "https://zalo.me/s/5f3e"}}
-            ],
+            "attachments": [{"type": "sticker", "payload": {"id": "5f3e", "url": "https://zalo.me/s/5f3e"}}],
         }
         return await self.deliver(self.build_event("user_send_sticker", user_id, message=message))
 
@@ -392,9 +384,7 @@ class FakeZalo(SimulatedPlatform):
         with self.lock:
             injected = self.failures.take()
         if injected is not None:
-            return JSONResponse(
-                {"error": -1, "message": "Internal Server Error"}, status_code=injected
-            )
+            return JSONResponse({"error": -1, "message": "Internal Server Error"}, status_code=injected)
         token_error = self._check_access_token(request)
         if token_error is not None:
             return _error(token_error)
@@ -421,10 +411,7 @@ class FakeZalo(SimulatedPlatform):
         if attachment is not None:
             buttons = (attachment.get("payload") or {}).get("buttons")
             if buttons is not None:
-                if (
-                    not isinstance(buttons, list)
-                    or not 1 <= len(buttons) <= self.config.max_buttons
-                ):
+                if not isinstance(buttons, list) or not 1 <= len(buttons) <= self.config.max_buttons:
                     return _error(-201, "buttons", headers)
                 for button in buttons:
                     title = button.get("title", "") if isinstance(button, dict) else ""
@@ -470,13 +457,9 @@ class FakeZalo(SimulatedPlatform):
                 {"error": -14002, "error_name": "Invalid secret key", "error_reason": "secret_key"}
             )
         if form.get("app_id") != self.config.app_id:
-            return JSONResponse(
-                {"error": -14001, "error_name": "Invalid app_id", "error_reason": ""}
-            )
+            return JSONResponse({"error": -14001, "error_name": "Invalid app_id", "error_reason": ""})
         if form.get("grant_type") != "refresh_token":
-            return JSONResponse(
-                {"error": -14003, "error_name": "Unsupported grant_type", "error_reason": ""}
-            )
+            return JSONResponse({"error": -14003, "error_name": "Unsupported grant_type", "error_reason": ""})
         refresh = str(form.get("refresh_token", ""))
         with self.lock:
             valid = refresh in self.tokens.refresh

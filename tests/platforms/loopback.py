@@ -46,9 +46,7 @@ class ServerThread:
 
     def __init__(self, app: Starlette, port: int | None = None) -> None:
         self.port = port or find_free_port()
-        config = uvicorn.Config(
-            app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="off"
-        )
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="off")
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True)
 
@@ -290,9 +288,7 @@ class SimulatedPlatform:
         """
         with self.lock:
             return [
-                dict(entry)
-                for entry in self.api_log
-                if user_id is None or entry.get("recipient") == user_id
+                dict(entry) for entry in self.api_log if user_id is None or entry.get("recipient") == user_id
             ]
 
     async def wait_for_messages(
@@ -317,9 +313,7 @@ class SimulatedPlatform:
             if len(messages) >= count:
                 return messages
             if time.monotonic() > deadline:
-                raise TimeoutError(
-                    f"{user_id} received {len(messages)} message(s), expected {count}"
-                )
+                raise TimeoutError(f"{user_id} received {len(messages)} message(s), expected {count}")
             await asyncio.sleep(0.02)
 
     async def wait_for_api_calls(
@@ -349,9 +343,7 @@ class SimulatedPlatform:
 
     # --- webhooks -------------------------------------------------------------------------
 
-    async def post_webhook(
-        self, body: bytes, headers: dict[str, str], retry: bool = True
-    ) -> WebhookDelivery:
+    async def post_webhook(self, body: bytes, headers: dict[str, str], retry: bool = True) -> WebhookDelivery:
         """POSTs a webhook to the bot, retrying on non-2xx or timeout per the platform ladder.
 
         Args:

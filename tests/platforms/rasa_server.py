@@ -119,9 +119,7 @@ class RasaServer:
         Returns:
             Events of type ``user``.
         """
-        return [
-            e for e in self.tracker(conversation_id).get("events", []) if e.get("event") == "user"
-        ]
+        return [e for e in self.tracker(conversation_id).get("events", []) if e.get("event") == "user"]
 
     def log_tail(self, lines: int = 60) -> str:
         """Returns the end of Rasa's log (for failure messages).
@@ -184,9 +182,7 @@ def start_rasa(
     env.update(channel_env)
     env.update(
         {
-            "PYTHONPATH": os.pathsep.join(
-                filter(None, [str(REPO_ROOT), env.get("PYTHONPATH", "")])
-            ),
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH", "")])),
             "CHANNEL_STATE_DB": str(workdir / "channel_state.sqlite3"),
             "RASA_TELEMETRY_ENABLED": "false",
             "TF_CPP_MIN_LOG_LEVEL": "2",
@@ -208,9 +204,7 @@ def start_rasa(
     ]
     command += ["-m", str(model)] if model else ["-m", str(workdir / "no-model")]
     log_file = log_path.open("wb")
-    process = subprocess.Popen(
-        command, cwd=REPO_ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT
-    )
+    process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT)
     log_file.close()
     server = RasaServer(process, f"http://127.0.0.1:{port}", log_path, env)
     deadline = time.monotonic() + timeout
