@@ -114,7 +114,7 @@ def _unemployment(knowledge: KnowledgeBase, today: date, slots: dict[str, Any]) 
         slots["calc_money"],
         _values(knowledge, "unemployment_benefit", today),
         _values(knowledge, "min_wage_region", today),
-        region=int(slots["calc_region"]),
+        region=int(slots["calc_region"]) if slots.get("calc_region") else None,
         contribution_months=int(slots["calc_months"]),
     )
 
@@ -304,6 +304,21 @@ def _is_escape(tracker: Tracker) -> bool:
     return is_question and float(intent.get("confidence") or 0) >= QUESTION_CONFIDENCE
 
 
+def _cap_can_apply(salary: Any) -> bool:
+    """Tells whether the unemployment-benefit cap could bite, so the region matters.
+
+    The cap is a multiple of the regional minimum wage; below that multiple of the LOWEST
+    region's minimum no region's cap applies and the worker need not be asked for it.
+    """
+    if not isinstance(salary, (int, float)) or isinstance(salary, bool):
+        return True
+    today = get_settings().today()
+    knowledge = load_knowledge()
+    rules = knowledge.values_at("unemployment_benefit", today)
+    lowest = min(knowledge.values_at("min_wage_region", today)["monthly"].values())
+    return bool(salary * rules["rate"] > lowest * rules["cap_min_wage_multiple"])
+
+
 def _polite(question: str) -> str:
     """Prefixes a question with "Dạ, " (keeping the rest as written)."""
     return "Dạ, " + question[0].lower() + question[1:]
@@ -329,7 +344,12 @@ class ValidateCalculatorForm(FormValidationAction):
     ) -> list[str]:
         """Returns the inputs of the calculator being run."""
         calculator = _current(tracker)
-        return list(calculator.inputs) if calculator else []
+        if calculator is None:
+            return []
+        inputs = list(calculator.inputs)
+        if calculator.kind == "unemployment" and not _cap_can_apply(tracker.get_slot("calc_money")):
+            inputs.remove("calc_region")
+        return inputs
 
     def _extract(self, slot: str, tracker: Tracker) -> dict[str, Any]:
         if tracker.get_slot("requested_slot") != slot:
@@ -603,10 +623,10 @@ class ActionCalculate(Action):
         lines = [f"Dạ, em tính {calculator.title} giúp anh/chị như sau:"]
         lines += [f"• {step}" for step in result.steps]
         if result.assumptions:
-            lines.append("Em giả định: " + "; ".join(result.assumptions) + ".")
+            lines.append("Em giả định: " + "; ".join(a.rstrip(". ") for a in result.assumptions) + ".")
         lines.append(period.citation_line())
         lines.append(
-            "Số liệu thực tế có thể khác tùy thỏa thuận trong hợp đồng và quy chế công ty; "
+            "Đây là ước tính theo số liệu anh/chị cung cấp; "
             'cần hỗ trợ thêm anh/chị gõ "gặp cán bộ" ạ.'
         )
         dispatcher.utter_message(text="\n".join(lines))
