@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.backend_client import post_to_backend
@@ -70,3 +71,37 @@ class ActionRequestHandoff(Action):
         await post_to_backend(HANDOFF_PATH, payload, f"handoff:{tracker.sender_id}:{message_id}")
         dispatcher.utter_message(text=ACCEPTED_REPLY)
         return []
+
+
+class ActionOfficerReply(Action):
+    """Delivers a union officer's reply (from the backend's handoff inbox) to the worker.
+
+    The backend sets the slot ``officer_reply_text`` through Rasa's HTTP API and then executes
+    this action with the worker's own output channel, so the reply travels like any bot
+    message (Zalo, Messenger) and stays in the conversation history.
+    """
+
+    def name(self) -> str:
+        """Returns the action name the backend executes."""
+        return "action_officer_reply"
+
+    async def run(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: dict[str, Any],
+    ) -> list[dict[str, Any]]:
+        """Sends the officer's text, marked as coming from a person, and clears the slot.
+
+        Args:
+            dispatcher: Where replies go.
+            tracker: The conversation so far.
+            domain: The bot's domain.
+
+        Returns:
+            The event clearing ``officer_reply_text``.
+        """
+        text = str(tracker.get_slot("officer_reply_text") or "").strip()
+        if text:
+            dispatcher.utter_message(text=f"[Cán bộ công đoàn] {text}")
+        return [SlotSet("officer_reply_text", None)]

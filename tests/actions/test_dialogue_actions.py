@@ -220,3 +220,12 @@ def test_read_inputs_tells_overtime_hours_from_the_working_day(text, inputs, opt
     from actions.calculation import CALCULATORS, read_inputs
 
     assert read_inputs(_parsed(text), CALCULATORS["overtime"]) == (inputs, options)
+
+
+def test_officer_reply_is_sent_marked_and_slot_cleared() -> None:
+    from actions.handoff import ActionOfficerReply
+
+    tracker = _tracker("greet", slots={"officer_reply_text": "Chị đã liên hệ công ty giúp em."})
+    messages, events = _run(ActionOfficerReply(), tracker)
+    assert messages[0]["text"] == "[Cán bộ công đoàn] Chị đã liên hệ công ty giúp em."
+    assert events == [{"event": "slot", "name": "officer_reply_text", "value": None, "timestamp": None}]
