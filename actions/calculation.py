@@ -362,36 +362,6 @@ class ValidateCalculatorForm(FormValidationAction):
             return {}
         return {slot: UNREADABLE}
 
-    async def extract_calc_money(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        """Reads the money amount when it was asked for."""
-        return self._extract("calc_money", tracker)
-
-    async def extract_calc_hours(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        """Reads the overtime hours when they were asked for."""
-        return self._extract("calc_hours", tracker)
-
-    async def extract_calc_day_type(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        """Reads the kind of day when it was asked for."""
-        return self._extract("calc_day_type", tracker)
-
-    async def extract_calc_months(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        """Reads a duration (service or contribution time) when it was asked for."""
-        return self._extract("calc_months", tracker)
-
-    async def extract_calc_region(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        """Reads the minimum-wage region when it was asked for."""
-        return self._extract("calc_region", tracker)
-
     def _checked(
         self, slot: str, value: Any, check: Callable[[Any], Any], dispatcher: CollectingDispatcher
     ) -> dict[str, Any]:
@@ -407,67 +377,60 @@ class ValidateCalculatorForm(FormValidationAction):
             return {slot: None}
         return {slot: value}
 
-    async def validate_calc_money(
-        self,
-        slot_value: Any,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
-    ) -> dict[str, Any]:
-        """Accepts a plausible monthly amount in đồng."""
-        return self._checked("calc_money", slot_value, calc.validate_wage, dispatcher)
 
-    async def validate_calc_hours(
-        self,
-        slot_value: Any,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
-    ) -> dict[str, Any]:
-        """Accepts a plausible number of overtime hours."""
-        return self._checked("calc_hours", slot_value, calc.validate_hours, dispatcher)
+def _check_day_type(value: Any) -> None:
+    if value not in calc.DAY_TYPES:
+        raise calc.CalculatorInputError("calc_day_type", "Dạ, em chưa rõ đó là loại ngày nào ạ.")
 
-    async def validate_calc_day_type(
-        self,
-        slot_value: Any,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
-    ) -> dict[str, Any]:
-        """Accepts weekday, weekly rest day or public holiday."""
 
-        def check(value: Any) -> None:
-            if value not in calc.DAY_TYPES:
-                raise calc.CalculatorInputError("calc_day_type", "Dạ, em chưa rõ đó là loại ngày nào ạ.")
+def _check_region(value: Any) -> None:
+    if value not in (1, 2, 3, 4):
+        raise calc.CalculatorInputError("calc_region", "Dạ, vùng lương tối thiểu chỉ có từ 1 đến 4 ạ.")
 
-        return self._checked("calc_day_type", slot_value, check, dispatcher)
 
-    async def validate_calc_months(
-        self,
-        slot_value: Any,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
-    ) -> dict[str, Any]:
-        """Accepts a plausible duration in months."""
-        return self._checked("calc_months", slot_value, calc.validate_months, dispatcher)
+SLOT_CHECKS: dict[str, Callable[[Any], Any]] = {
+    "calc_money": calc.validate_wage,
+    "calc_hours": calc.validate_hours,
+    "calc_day_type": _check_day_type,
+    "calc_months": calc.validate_months,
+    "calc_region": _check_region,
+}
+"""How each input is checked; a CalculatorInputError's message is sent back to the worker."""
 
-    async def validate_calc_region(
-        self,
-        slot_value: Any,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
-    ) -> dict[str, Any]:
-        """Accepts region 1 to 4."""
 
-        def check(value: Any) -> None:
-            if value not in (1, 2, 3, 4):
-                raise calc.CalculatorInputError(
-                    "calc_region", "Dạ, vùng lương tối thiểu chỉ có từ 1 đến 4 ạ."
-                )
+def _add_slot_methods(form: type[ValidateCalculatorForm]) -> None:
+    """Adds ``extract_<slot>``/``validate_<slot>`` for every calculator input.
 
-        return self._checked("calc_region", slot_value, check, dispatcher)
+    rasa_sdk finds these methods by name; one pair per input, all driven by SLOT_CHECKS.
+    """
+    for slot in INPUT_SLOTS:
+
+        async def extract(
+            self: ValidateCalculatorForm,
+            dispatcher: CollectingDispatcher,
+            tracker: Tracker,
+            domain: DomainDict,
+            slot: str = slot,
+        ) -> dict[str, Any]:
+            return self._extract(slot, tracker)
+
+        async def validate(
+            self: ValidateCalculatorForm,
+            slot_value: Any,
+            dispatcher: CollectingDispatcher,
+            tracker: Tracker,
+            domain: DomainDict,
+            slot: str = slot,
+        ) -> dict[str, Any]:
+            return self._checked(slot, slot_value, SLOT_CHECKS[slot], dispatcher)
+
+        extract.__doc__ = f"Reads {slot} from the worker's reply when it was asked for."
+        validate.__doc__ = f"Accepts a usable {slot}, else re-asks politely with an example."
+        setattr(form, f"extract_{slot}", extract)
+        setattr(form, f"validate_{slot}", validate)
+
+
+_add_slot_methods(ValidateCalculatorForm)
 
 
 class _AskInput(Action):
@@ -626,8 +589,7 @@ class ActionCalculate(Action):
             lines.append("Em giả định: " + "; ".join(a.rstrip(". ") for a in result.assumptions) + ".")
         lines.append(period.citation_line())
         lines.append(
-            "Đây là ước tính theo số liệu anh/chị cung cấp; "
-            'cần hỗ trợ thêm anh/chị gõ "gặp cán bộ" ạ.'
+            'Đây là ước tính theo số liệu anh/chị cung cấp; cần hỗ trợ thêm anh/chị gõ "gặp cán bộ" ạ.'
         )
         dispatcher.utter_message(text="\n".join(lines))
         return reset
