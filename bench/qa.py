@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 import time
 import uuid
@@ -42,9 +43,17 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
+ARTICLE_LIST = re.compile(r"Điều (\d+(?:, \d+)+)")
+
+
+def expand_article_lists(text: str) -> str:
+    """Writes "Điều 113, 114" out as "Điều 113, Điều 114" so each article can be matched."""
+    return ARTICLE_LIST.sub(lambda m: ", ".join(f"Điều {n}" for n in m.group(1).split(", ")), text)
+
+
 def answer_matches(text: str, expect_any: list[list[str]]) -> bool:
     """True when the text contains at least one string of every group."""
-    folded = text.casefold()
+    folded = expand_article_lists(text).casefold()
     return all(any(option.casefold() in folded for option in group) for group in expect_any)
 
 

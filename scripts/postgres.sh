@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Starts a PostgreSQL server on loopback from Debian's packages (installing it when absent) and
 # creates the test role and database. Prints nothing on stdout but the DATABASE_URL to use.
-# Works as root in a container without systemd.
+# Works as root in a container without systemd. With --fresh the test database is dropped and
+# created again, so every test run starts from an empty schema.
 set -euo pipefail
+FRESH=0; [ "${1:-}" = "--fresh" ] && FRESH=1
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 PG_USER="${PG_TEST_USER:-tlcd}"
@@ -35,6 +37,9 @@ psql_admin() { as_root su postgres -c "psql -p $port -v ON_ERROR_STOP=1 -qtAc \"
 for _ in $(seq 1 30); do psql_admin "SELECT 1" >/dev/null 2>&1 && break; sleep 0.5; done
 if [ "$(psql_admin "SELECT 1 FROM pg_roles WHERE rolname='$PG_USER'")" != 1 ]; then
   psql_admin "CREATE ROLE $PG_USER LOGIN CREATEDB PASSWORD '$PG_PASSWORD'" >&2
+fi
+if [ "$FRESH" = 1 ]; then
+  psql_admin "DROP DATABASE IF EXISTS $PG_DB WITH (FORCE)" >&2
 fi
 if [ "$(psql_admin "SELECT 1 FROM pg_database WHERE datname='$PG_DB'")" != 1 ]; then
   psql_admin "CREATE DATABASE $PG_DB OWNER $PG_USER" >&2

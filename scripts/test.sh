@@ -29,13 +29,14 @@ run_suite "rasa-side unit tests" "$RASA_VENV/bin/python" -m pytest -q -p no:cach
 
 run_suite "backend tests on SQLite" env DATABASE_URL="sqlite:///$ROOT/var/test-backend.sqlite3" \
   "$BACKEND_VENV/bin/python" -m pytest -q -p no:cacheprovider tests/backend
-PG_URL="$(bash scripts/postgres.sh)" || failures+=("postgres start")
+PG_URL="$(bash scripts/postgres.sh --fresh)" || failures+=("postgres start")
 if [ -n "${PG_URL:-}" ]; then
   run_suite "backend tests on PostgreSQL" env DATABASE_URL="$PG_URL" \
     "$BACKEND_VENV/bin/python" -m pytest -q -p no:cacheprovider tests/backend
 fi
 
 train_model
+if [ -n "${PG_URL:-}" ]; then PG_URL="$(bash scripts/postgres.sh --fresh)"; fi  # e2e starts from an empty schema
 run_suite "end-to-end tests (REST channel, backend, channels)" env TEST_DATABASE_URL="${PG_URL:-}" \
   "$BACKEND_VENV/bin/python" -m pytest -q -p no:cacheprovider tests/e2e \
   $(ls tests/channels/*_e2e.py 2>/dev/null)

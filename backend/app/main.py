@@ -1,18 +1,43 @@
-"""The FastAPI application factory: routers, body-size limit, and errors that never leak a 500.
+"""The FastAPI application factory: routers, static files, startup checks, body-size limit.
 
-Must not contain business logic; routes call services.
+Errors never leak as a 500 page with details.
+
+At startup the app refuses example secrets in production and, when ADMIN_EMAIL and
+ADMIN_PASSWORD are set and no admin exists, creates the first admin. Must not contain business
+logic; routes call services.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from pydantic import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from backend.app.api.routes import health, ingest
+from backend.app.api.routes import (
+    chat,
+    conversations,
+    events,
+    handoffs_inbox,
+    health,
+    ingest,
+    login,
+    pages,
+    review,
+    staff,
+    units,
+)
 from backend.app.core.config import settings
+from backend.app.core.db import session_scope
+from backend.app.core.i18n import APP_DIR
+from backend.app.core.security import check_production_safety
+from backend.app.services.accounts import ensure_bootstrap_admin
 
 logger = logging.getLogger(__name__)
 
@@ -31,9 +56,7 @@ class BodySizeLimit:
             return
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await JSONResponse({"detail": "request body too large"}, status_code=413)(
-                scope, receive, send
-            )
+            await JSONResponse({"detail": "request body too large"}, status_code=413)(scope, receive, send)
             return
         received = 0
 
@@ -49,13 +72,49 @@ class BodySizeLimit:
         try:
             await self.app(scope, limited_receive, send)
         except _BodyTooLarge:
-            await JSONResponse({"detail": "request body too large"}, status_code=413)(
-                scope, receive, send
-            )
+            await JSONResponse({"detail": "request body too large"}, status_code=413)(scope, receive, send)
 
 
 class _BodyTooLarge(Exception):
     pass
+
+
+def bootstrap_first_admin() -> None:
+    """Creates the first admin from ADMIN_EMAIL/ADMIN_PASSWORD when set and no admin exists."""
+    if not (settings.admin_email and settings.admin_password):
+        return
+    try:
+        with session_scope() as session:
+            created = ensure_bootstrap_admin(
+                session=session,
+                email=settings.admin_email,
+                password=settings.admin_password,
+                full_name=settings.admin_full_name,
+            )
+    except ValidationError:
+        logger.warning(
+            "ADMIN_EMAIL/ADMIN_PASSWORD are invalid (password: at least 10 characters); no admin created"
+        )
+        return
+    except SQLAlchemyError as error:
+        logger.warning(
+            "no admin bootstrap: database not ready (%s); run the migrations", type(error).__name__
+        )
+        return
+    if created is not None:
+        logger.info("created the first admin %s from ADMIN_EMAIL", created.email)
+
+
+@asynccontextmanager
+async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    """Startup: refuse unsafe production settings, bootstrap the first admin."""
+    check_production_safety(
+        app_env=settings.app_env,
+        secret_key=settings.secret_key,
+        admin_password=settings.admin_password,
+    )
+    bootstrap_first_admin()
+    yield
 
 
 def create_app() -> FastAPI:
@@ -68,9 +127,20 @@ def create_app() -> FastAPI:
         title="Trợ lý Công đoàn — backend",
         version="0.1.0",
         description="Ingestion API for the action server, admin pages and analytics.",
+        lifespan=lifespan,
     )
+    app.mount("/static", StaticFiles(directory=APP_DIR / "static"), name="static")
     app.include_router(health.router)
     app.include_router(ingest.router)
+    app.include_router(login.router)
+    app.include_router(pages.router)
+    app.include_router(staff.router)
+    app.include_router(units.router)
+    app.include_router(chat.router)
+    app.include_router(conversations.router)
+    app.include_router(review.router)
+    app.include_router(handoffs_inbox.router)
+    app.include_router(events.router)
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, error: Exception) -> JSONResponse:

@@ -89,7 +89,9 @@ _CLOCK_AFTER = re.compile(r"\s*(?:sang|trua|chieu|toi|dem|kem|dung|hon|[-–:]\s
 _SERVICE_BEFORE = re.compile(
     r"\b(?:lam|(?<!hop )(?<!lao )dong|duoc|tac|gia|viec|nien|hien)\b(?:\s+\S+){0,4}\s*$"
 )
-_SERVICE_AFTER = re.compile(r"\s*(?:lam|dong|cong tac|tham gia|lien tuc|tham nien|o cong ty)\b")
+_SERVICE_AFTER = re.compile(
+    r"\s*(?:lam|dong|cong tac|tham gia|lien tuc|tham nien|o cong ty|bhxh|bhtn|bao hiem)\b"
+)
 _MONTHS_NOT_DURATION_BEFORE = re.compile(r"\b(?:binh quan|trung binh|bq|cua|nam|ngay)\s*$")
 _MONTHS_NOT_DURATION_AFTER = re.compile(
     r"\s*(?:cuoi|gan nhat|lien ke|lien truoc|truoc khi|luong|tien luong)\b"

@@ -225,3 +225,12 @@ def test_extract_entities_with_zero_width_and_curly_quotes() -> None:
     entities = extract_entities(text, today=TODAY)
     assert [(e.entity, e.value) for e in entities] == [("money", 6_500_000), ("region", 2)]
     assert [text[e.start : e.end] for e in entities] == ["6\u200btr5", "vùng\u00a0II"]
+
+
+@pytest.mark.parametrize(
+    ("text", "months"),
+    [("me e co 20 nam bhxh, ve huu thi lg huu tinh bn % ad", 240), ("co 17 nam bao hiem xa hoi", 204)],
+)
+def test_extract_entities_reads_years_of_insurance_as_duration(text: str, months: int) -> None:
+    found = {e.entity: e.value for e in extract_entities(text)}
+    assert found["duration_months"] == months

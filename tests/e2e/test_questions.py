@@ -50,7 +50,7 @@ def test_calculator_asks_missing_inputs_and_reasks_unreadable(stack: Stack) -> N
     assert any(b["title"] == "Tính giúp em" for b in general[0].get("buttons", []))
     asked_money = _text(stack.say(sender, '/start_calculation{"calc_kind": "overtime"}'))
     assert "lương tháng" in asked_money.lower()
-    reasked = _text(stack.say(sender, "hmm khong biet"))
+    reasked = _text(stack.say(sender, "luong em thap lam"))
     assert "chưa đọc được" in reasked and "6 triệu" in reasked
     assert "giờ" in _text(stack.say(sender, "6tr"))
     day_question = stack.say(sender, "10 tiếng")

@@ -35,6 +35,33 @@ class Settings(BaseSettings):
     health_timeout_seconds: float = 1.5
     max_body_bytes: int = 1_000_000
 
+    # Accounts, login and the web chat
+    admin_email: str = ""
+    admin_password: str = ""
+    admin_full_name: str = "Quản trị viên"
+    rasa_public_url: str = "http://127.0.0.1:5005"
+    session_hours: float = 12.0
+    login_max_failures: int = 5
+    login_window_minutes: int = 15
+
+    # Conversation log (Rasa's SQL event broker polled by the backend), review, handoff replies
+    rasa_events_db: str | None = None
+    event_poll_interval_seconds: float = 1.0
+    event_poll_batch_size: int = 500
+    low_confidence_threshold: float = 0.5
+    rasa_auth_token: str | None = None
+    rasa_reply_timeout_seconds: float = 10.0
+    rasa_domain_path: Path = REPO_ROOT / "domain.yml"
+
+    @field_validator("rasa_events_db")
+    @classmethod
+    def _resolve_events_db(cls, value: str | None) -> str | None:
+        """Relative paths are relative to the repository root, as Rasa runs from there."""
+        if not value:
+            return None
+        path = Path(value)
+        return str(path if path.is_absolute() else REPO_ROOT / path)
+
     @field_validator("database_url")
     @classmethod
     def _normalise_database_url(cls, value: str) -> str:

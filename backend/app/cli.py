@@ -1,0 +1,73 @@
+"""Command line of the backend: ``python -m backend.app.cli create-admin --email ... --password ...``.
+
+Creates the first admin (or another one) on a migrated database. Must not hold logic beyond
+argument parsing; the account rules live in services/accounts.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from pydantic import ValidationError
+
+from backend.app.core.db import session_scope
+from backend.app.schemas.staff import StaffCreate
+from backend.app.services.accounts import AccountError, create_staff
+
+
+def create_admin(*, email: str, password: str, full_name: str) -> int:
+    """Creates an admin account (audited as ``staff.create`` by the system).
+
+    Args:
+        email: The admin's email.
+        password: At least 10 characters.
+        full_name: The display name.
+
+    Returns:
+        The new account's id.
+
+    Raises:
+        AccountError: When the email is taken.
+        ValidationError: When the email or password is invalid.
+    """
+    with session_scope() as session:
+        staff = create_staff(
+            session=session,
+            staff_create=StaffCreate(email=email, password=password, full_name=full_name, role="admin"),
+            actor=None,
+        )
+        return staff.id
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Runs the command line.
+
+    Args:
+        argv: Arguments (default: sys.argv[1:]).
+
+    Returns:
+        The exit code: 0 on success, 1 when the account could not be created.
+    """
+    parser = argparse.ArgumentParser(prog="python -m backend.app.cli", description="Trợ lý Công đoàn backend")
+    commands = parser.add_subparsers(dest="command", required=True)
+    admin = commands.add_parser("create-admin", help="create an admin account")
+    admin.add_argument("--email", required=True)
+    admin.add_argument("--password", required=True, help="at least 10 characters")
+    admin.add_argument("--full-name", default="Quản trị viên")
+    args = parser.parse_args(argv)
+    try:
+        staff_id = create_admin(email=args.email, password=args.password, full_name=args.full_name)
+    except AccountError:
+        sys.stderr.write(f"an account with the email {args.email} already exists\n")
+        return 1
+    except ValidationError:
+        sys.stderr.write("invalid email or password (the password needs at least 10 characters)\n")
+        return 1
+    sys.stdout.write(f"created admin {args.email.strip().lower()} (id {staff_id})\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

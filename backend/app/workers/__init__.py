@@ -1,0 +1,1 @@
+"""Background workers of the backend (the Rasa event poller); no HTTP here."""
