@@ -9,6 +9,11 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 ensure_venvs
 load_env
+if ! command -v chromium >/dev/null 2>&1; then  # browser tests drive Debian's Chromium
+  log "installing Chromium from Debian's packages"
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } >&2 \
+    || die "could not install chromium"
+fi
 export APP_ENV=test
 cd "$ROOT"
 
