@@ -14,10 +14,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from backend.app.api.routes import (
@@ -35,7 +37,7 @@ from backend.app.api.routes import (
 )
 from backend.app.core.config import settings
 from backend.app.core.db import session_scope
-from backend.app.core.i18n import APP_DIR
+from backend.app.core.i18n import APP_DIR, gettext_for, render_page
 from backend.app.core.security import check_production_safety
 from backend.app.services.accounts import ensure_bootstrap_admin
 
@@ -141,6 +143,23 @@ def create_app() -> FastAPI:
     app.include_router(review.router)
     app.include_router(handoffs_inbox.router)
     app.include_router(events.router)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, error: StarletteHTTPException) -> Response:
+        """Admin pages get a Vietnamese/English error page; the API keeps its JSON errors."""
+        wants_page = request.url.path.startswith("/admin") and "text/html" in request.headers.get(
+            "accept", ""
+        )
+        if wants_page and error.status_code in (403, 404):
+            gettext = gettext_for(request)
+            title = gettext("Not found") if error.status_code == 404 else gettext("Not allowed")
+            message = (
+                gettext("This page does not exist or is outside your union unit.")
+                if error.status_code == 404
+                else gettext("Your account may not open this page.")
+            )
+            return render_page(request, "error.html", {"title": title, "message": message}, error.status_code)
+        return await http_exception_handler(request, error)
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, error: Exception) -> JSONResponse:

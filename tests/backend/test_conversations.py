@@ -105,3 +105,14 @@ def test_conversations_mask_numbers_for_staff_not_admins(client: TestClient) -> 
     assert "*******678" in page
     login_as_new(client, role="admin")
     assert "0912345678" in client.get(f"/admin/conversations/{cid}").text
+
+
+def test_other_units_conversation_page_is_a_vietnamese_404_page(client) -> None:
+    """A staff member guessing another unit's conversation id gets a page, not raw JSON."""
+    from tests.backend.factories import login_as_new
+
+    login_as_new(client, role="staff")
+    reply = client.get("/admin/conversations/999999", headers={"Accept": "text/html"})
+    assert reply.status_code == 404
+    assert "text/html" in reply.headers["content-type"]
+    assert "Không tìm thấy" in reply.text

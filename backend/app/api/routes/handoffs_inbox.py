@@ -12,6 +12,7 @@ from fastapi import APIRouter, Form, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from backend.app.api.deps import CsrfProtected, CurrentStaff, SessionDep
+from backend.app.core.config import settings
 from backend.app.core.i18n import render_page
 from backend.app.services.audit import record_audit
 from backend.app.services.handoff_inbox import (
@@ -24,6 +25,7 @@ from backend.app.services.handoff_inbox import (
 )
 from backend.app.services.masking import mask_for_viewer
 from backend.app.services.rasa_client import RasaDeliveryError
+from backend.app.workers.event_poller import EventPoller
 
 router = APIRouter(prefix="/admin/handoffs", tags=["handoffs"])
 
@@ -68,6 +70,16 @@ def read_handoff_page(
     )
 
 
+def catch_up_conversation_log() -> None:
+    """Ingests Rasa events not yet polled, so the reply is logged after the worker's last words."""
+    if settings.rasa_events_db:
+        poller = EventPoller(settings.rasa_events_db)
+        try:
+            poller.drain()
+        finally:
+            poller.close()
+
+
 @router.post("/{handoff_id}/reply")
 def create_handoff_reply(
     handoff_id: int,
@@ -78,6 +90,7 @@ def create_handoff_reply(
 ) -> RedirectResponse:
     """Sends an officer's reply to the worker on their channel and logs it."""
     back = f"/admin/handoffs/{handoff_id}"
+    catch_up_conversation_log()
     try:
         with session.begin():
             handoff = read_handoff(session=session, staff=staff, handoff_id=handoff_id)
