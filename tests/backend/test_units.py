@@ -97,7 +97,10 @@ def test_admin_adds_and_moves_units_with_audit(client: TestClient) -> None:
             [tree.province_b, tree.grassroots_b, tree.district_a, tree.grassroots_a, new_id]
         )
         actions = [
-            entry.action for entry in session.scalars(select(AuditLog).where(AuditLog.actor_id == admin.id))
+            entry.action
+            for entry in session.scalars(
+                select(AuditLog).where(AuditLog.actor_id == admin.id).order_by(AuditLog.id)
+            )
         ]
         assert actions == ["unit.create", "unit.edit"]
     cycle = client.post(
