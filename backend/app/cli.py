@@ -1,7 +1,9 @@
-"""Command line of the backend: ``python -m backend.app.cli create-admin --email ... --password ...``.
+"""Command line of the backend.
 
-Creates the first admin (or another one) on a migrated database. Must not hold logic beyond
-argument parsing; the account rules live in services/accounts.py.
+``python -m backend.app.cli create-admin --email ... --password ...`` creates an admin on a
+migrated database; ``python -m backend.app.cli export-nlu [--out nlu_data/nlu/corrections.yml]``
+writes the admins' review corrections as Rasa NLU training data (phone and ID numbers masked).
+Must not hold logic beyond argument parsing; the rules live in services/.
 """
 
 from __future__ import annotations
@@ -9,12 +11,17 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from pydantic import ValidationError
+from sqlalchemy import select
 
+from backend.app.core.config import REPO_ROOT
 from backend.app.core.db import session_scope
+from backend.app.models import ReviewCorrection
 from backend.app.schemas.staff import StaffCreate
 from backend.app.services.accounts import AccountError, create_staff
+from backend.app.services.nlu_export import NluExample, build_nlu_yaml
 
 
 def create_admin(*, email: str, password: str, full_name: str) -> int:
@@ -41,6 +48,25 @@ def create_admin(*, email: str, password: str, full_name: str) -> int:
         return staff.id
 
 
+def export_nlu(*, out: Path) -> int:
+    """Writes every review correction into a Rasa NLU file (numbers masked), for training.
+
+    Args:
+        out: The file to write, e.g. ``nlu_data/nlu/corrections.yml``.
+
+    Returns:
+        How many examples were written.
+    """
+    with session_scope() as session:
+        rows = session.scalars(select(ReviewCorrection).order_by(ReviewCorrection.id)).all()
+        examples = [
+            NluExample(text=row.text, intent=row.intent, entities=list(row.entities or [])) for row in rows
+        ]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(build_nlu_yaml(examples, masked=True), encoding="utf-8")
+    return len(examples)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Runs the command line.
 
@@ -56,7 +82,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     admin.add_argument("--email", required=True)
     admin.add_argument("--password", required=True, help="at least 10 characters")
     admin.add_argument("--full-name", default="Quản trị viên")
+    export = commands.add_parser("export-nlu", help="write the review corrections as Rasa NLU data")
+    export.add_argument("--out", type=Path, default=REPO_ROOT / "nlu_data" / "nlu" / "corrections.yml")
     args = parser.parse_args(argv)
+    if args.command == "export-nlu":
+        count = export_nlu(out=args.out)
+        sys.stdout.write(f"wrote {count} corrected examples to {args.out}\n")
+        return 0
     try:
         staff_id = create_admin(email=args.email, password=args.password, full_name=args.full_name)
     except AccountError:

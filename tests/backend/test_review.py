@@ -6,6 +6,7 @@ import yaml
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from backend.app.cli import main as cli_main
 from backend.app.core.db import session_scope
 from backend.app.models import AuditLog, Message, ReviewCorrection
 from tests.backend.factories import create_unit_tree, login_as_new
@@ -20,7 +21,7 @@ def _user_message_id(sender_text: str) -> int:
         ).one()
 
 
-def test_review_correction_is_exported_scoped_and_masked(client: TestClient) -> None:
+def test_review_correction_is_exported_scoped_and_masked(client: TestClient, tmp_path) -> None:
     tree = create_unit_tree("C1")
     text_a = "luong vung 1 bao nhieu sdt 0912345678"
     cid_a = seed_conversation(
@@ -58,6 +59,10 @@ def test_review_correction_is_exported_scoped_and_masked(client: TestClient) -> 
     with session_scope() as session:
         assert session.scalars(select(ReviewCorrection)).one().intent == "ask_min_wage_region"
         assert session.scalars(select(AuditLog).where(AuditLog.action == "review.correct")).one()
+    # the command that writes the review set into nlu_data/ (masked: it becomes training data)
+    out = tmp_path / "nlu" / "corrections.yml"
+    assert cli_main(["export-nlu", "--out", str(out)]) == 0
+    assert yaml.safe_load(out.read_text(encoding="utf-8")) == document
 
 
 def test_review_correction_rejects_unknown_intent_and_bad_entities(client: TestClient) -> None:
