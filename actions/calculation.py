@@ -289,6 +289,7 @@ def start_events(calculator: Calculator, message: dict[str, Any]) -> list[dict[s
 ESCAPE_INTENTS = {"deny", "request_human", "goodbye", "out_of_scope", "start_calculation"}
 """Intents that leave the calculator instead of being read as an unreadable answer."""
 QUESTION_CONFIDENCE = 0.8
+ESCAPE_CONFIDENCE = 0.6
 
 
 def _is_escape(tracker: Tracker) -> bool:
@@ -298,10 +299,11 @@ def _is_escape(tracker: Tracker) -> bool:
     """
     intent = (tracker.latest_message or {}).get("intent") or {}
     name = str(intent.get("name") or "")
+    confidence = float(intent.get("confidence") or 0)
     if name in ESCAPE_INTENTS:
-        return True
+        return confidence >= ESCAPE_CONFIDENCE
     is_question = name.startswith(("ask_", "report_")) and name != "ask_capabilities"
-    return is_question and float(intent.get("confidence") or 0) >= QUESTION_CONFIDENCE
+    return is_question and confidence >= QUESTION_CONFIDENCE
 
 
 def _cap_can_apply(salary: Any) -> bool:

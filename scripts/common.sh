@@ -79,11 +79,25 @@ load_env() {
   mkdir -p "$ROOT/var"
 }
 
-# train_model: trains only when data, domain or config changed (Rasa's fingerprint check).
+# training_inputs_sha: one hash over everything a trained model depends on (config, domain,
+# training data, and the code and tables of our NLU components, which Rasa does not fingerprint).
+training_inputs_sha() {
+  ( cd "$ROOT" && find config.yml domain.yml nlu_data bot/nlu -type f \( -name '*.yml' -o -name '*.py' \) \
+      -not -path '*/__pycache__/*' | sort | xargs sha256sum | sha256sum | cut -d' ' -f1 )
+}
+
+# train_model: trains only when one of those inputs changed since the newest model in models/.
 train_model() {
-  log "checking the Rasa model (trains only when the data changed)"
+  local sum stamp="$ROOT/models/.inputs.sha256"
+  sum="$(training_inputs_sha)"
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$sum" ] && ls "$ROOT"/models/*.tar.gz >/dev/null 2>&1; then
+    log "the Rasa model is up to date (inputs unchanged)"
+    return 0
+  fi
+  log "training the Rasa model (config, domain, data or NLU code changed)"
   ( cd "$ROOT" && "$RASA_VENV/bin/rasa" train --config config.yml --domain domain.yml \
       --data nlu_data --out models --quiet ) || die "rasa train failed"
+  echo "$sum" > "$stamp"
 }
 
 migrate_db() {

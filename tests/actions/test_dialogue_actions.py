@@ -229,3 +229,10 @@ def test_officer_reply_is_sent_marked_and_slot_cleared() -> None:
     messages, events = _run(ActionOfficerReply(), tracker)
     assert messages[0]["text"] == "[Cán bộ công đoàn] Chị đã liên hệ công ty giúp em."
     assert events == [{"event": "slot", "name": "officer_reply_text", "value": None, "timestamp": None}]
+
+
+def test_form_reads_an_unsure_escape_guess_as_an_unreadable_answer() -> None:
+    form = ValidateCalculatorForm()
+    latest = {"intent": {"name": "request_human", "confidence": 0.4}, "entities": [], "text": "luong em thap lam"}
+    tracker = Tracker("w", {"requested_slot": "calc_money"}, latest, [], False, None, {}, "action_listen")
+    assert form._extract("calc_money", tracker) == {"calc_money": "__unreadable__"}

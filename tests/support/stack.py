@@ -7,6 +7,7 @@ test values of .env.example; never mocks anything.
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -49,6 +50,17 @@ class Stack:
         reply = httpx.post(self.rest_webhook, json={"sender": sender, "message": text}, timeout=30)
         reply.raise_for_status()
         return reply.json()
+
+
+def prepare_sqlite_wal(path: Path) -> None:
+    """Creates a SQLite file in WAL mode (persistent in the file) before Rasa opens it.
+
+    Rasa's SQL tracker store and event broker commit once per event; in WAL mode a commit is a
+    single append and the backend's poller can read while Rasa writes.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with sqlite3.connect(path) as connection:
+        connection.execute("PRAGMA journal_mode=WAL")
 
 
 def _migrate(env: dict[str, str]) -> None:
@@ -98,6 +110,8 @@ def running_stack(
         **(extra_env or {}),
     }
     _migrate(env)
+    for name in ("RASA_TRACKER_DB", "RASA_EVENTS_DB"):
+        prepare_sqlite_wal(Path(env[name]))
     logs = workdir / "logs"
     backend = ManagedProcess(
         "backend",
