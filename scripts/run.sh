@@ -20,6 +20,11 @@ trap stop_all INT TERM
 
 cd "$ROOT"
 mkdir -p var/log
+# Rasa's SQL tracker store and event broker commit once per event: WAL mode (kept in the file)
+# makes each commit one append and lets the backend read the events while Rasa writes.
+for db in "$RASA_TRACKER_DB" "$RASA_EVENTS_DB"; do
+  "$BACKEND_VENV/bin/python" -c 'import sqlite3, sys; sqlite3.connect(sys.argv[1]).execute("PRAGMA journal_mode=WAL")' "$db"
+done
 "$RASA_VENV/bin/python" -m rasa_sdk --actions actions --port "$ACTION_SERVER_PORT" \
   > var/log/actions.log 2>&1 &
 pids+=($!)
