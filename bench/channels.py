@@ -28,6 +28,7 @@ from typing import Any
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
+from tests.platforms.credentials import simulator_env  # noqa: E402
 from tests.platforms.fake_messenger import FakeMessenger, MessengerSimConfig  # noqa: E402
 from tests.platforms.fake_zalo import FakeZalo, ZaloSimConfig  # noqa: E402
 from tests.platforms.loopback import find_free_port  # noqa: E402
@@ -111,20 +112,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     messenger = FakeMessenger(MessengerSimConfig(**limits_off), f"{base}/webhooks/messenger/webhook")
     zalo.start()
     messenger.start()
-    access, refresh = zalo.issue_tokens()
-    env = {
-        "ZALO_APP_ID": zalo.config.app_id,
-        "ZALO_OA_SECRET_KEY": zalo.config.oa_secret_key,
-        "ZALO_APP_SECRET": zalo.config.app_secret,
-        "ZALO_ACCESS_TOKEN": access,
-        "ZALO_REFRESH_TOKEN": refresh,
-        "ZALO_API_BASE": zalo.base_url,
-        "ZALO_OAUTH_BASE": zalo.base_url,
-        "MESSENGER_APP_SECRET": messenger.config.app_secret,
-        "MESSENGER_VERIFY_TOKEN": messenger.config.verify_token,
-        "MESSENGER_PAGE_ACCESS_TOKEN": messenger.config.page_access_token,
-        "MESSENGER_API_BASE": messenger.base_url + "/v25.0",
-    }
+    env = simulator_env(zalo, messenger)
     workdir = Path(tempfile.mkdtemp(prefix="bench-channels-"))
     started = time.perf_counter()
     rasa = start_rasa(workdir, env, model=model, port=port)
