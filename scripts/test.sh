@@ -18,11 +18,14 @@ export APP_ENV=test
 cd "$ROOT"
 
 failures=()
+mkdir -p var
+SUMMARY="$ROOT/var/test-output.log"
+: > "$SUMMARY"
 run_suite() {
   local name="$1"; shift
   log "suite: $name"
-  "$@"
-  local code=$?
+  "$@" 2>&1 | tee -a "$SUMMARY"
+  local code=${PIPESTATUS[0]}
   if [ "$code" -ne 0 ] && [ "$code" -ne 5 ]; then failures+=("$name (exit $code)"); fi
 }
 
@@ -48,8 +51,14 @@ run_suite "end-to-end tests (REST channel, backend, channels)" env TEST_DATABASE
 run_suite "conversation tests (rasa test core)" "$RASA_VENV/bin/rasa" test core \
   --model models --stories tests/conversations --fail-on-prediction-errors --out var/rasa-test-results
 
+# One closing line for every pytest suite together (pytest prints "N passed, M failed in …").
+closing=$(grep -E '^[= ]*[0-9]+ (passed|failed|errors?)\b.* in [0-9.]+s' "$SUMMARY")
+passed=$(echo "$closing" | grep -Eo '[0-9]+ passed' | awk '{s+=$1} END {print s+0}')
+failed=$(echo "$closing" | grep -Eo '[0-9]+ (failed|errors?)' | awk '{s+=$1} END {print s+0}')
 if [ "${#failures[@]}" -gt 0 ]; then
   log "FAILED suites:"; for f in "${failures[@]}"; do log "  - $f"; done
+  echo "tests: $passed passed, $failed failed"
   exit 1
 fi
 log "all suites passed"
+echo "tests: $passed passed, $failed failed"
