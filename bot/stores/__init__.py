@@ -1,0 +1,1 @@
+"""Rasa stores (tracker store, event broker) tuned for the embedded SQLite default."""
