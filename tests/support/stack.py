@@ -153,7 +153,7 @@ def running_stack(
             "--model",
             str(model),
             "--endpoints",
-            "endpoints.yml",
+            env.get("RASA_ENDPOINTS") or "endpoints.yml",
             "--credentials",
             "credentials.yml",
             "--cors",
