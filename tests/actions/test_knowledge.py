@@ -618,3 +618,10 @@ def test_repo_files_survive_a_round_trip_copy(tmp_path: Path) -> None:
             yaml.safe_dump(copy.deepcopy(document), allow_unicode=True), encoding="utf-8"
         )
     assert len(read_knowledge(tmp_path).facts) == len(INTENT_TO_FACT)
+
+
+def test_maternity_answer_spells_out_leave_for_twins_and_triplets(knowledge: KnowledgeBase) -> None:
+    text = knowledge.answer("ask_maternity_leave", {}, TODAY).text
+    assert "nghỉ thai sản 6 tháng" in text
+    assert "sinh đôi: 7 tháng" in text
+    assert "sinh ba: 8 tháng" in text
