@@ -1,0 +1,1 @@
+"""Tests of survey definitions: format, expressions, YAML and XLSForm import/export, compiler."""
