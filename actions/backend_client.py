@@ -32,9 +32,13 @@ CREATE TABLE IF NOT EXISTS outbox (
     created_at REAL NOT NULL,
     attempts INTEGER NOT NULL DEFAULT 0,
     last_error TEXT,
-    delivered_at REAL
+    delivered_at REAL,
+    rejected_at REAL
 )
 """
+
+PERMANENT_REJECTIONS = (400, 404, 410, 413, 422)
+"""Backend answers that no retry can change: the call is set aside (kept, with the reason)."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,9 @@ def _connect(path: Path) -> Iterator[sqlite3.Connection]:
     try:
         connection.execute("PRAGMA journal_mode=WAL")
         connection.execute(_SCHEMA)
+        columns = {row[1] for row in connection.execute("PRAGMA table_info(outbox)")}
+        if "rejected_at" not in columns:  # outbox files written before set-aside calls existed
+            connection.execute("ALTER TABLE outbox ADD COLUMN rejected_at REAL")
         yield connection
     finally:
         connection.close()
@@ -69,12 +76,13 @@ def pending_count(path: Path | None = None) -> int:
     """
     with _connect(path or get_settings().outbox_path) as connection:
         row = connection.execute(
-            "SELECT count(*) FROM outbox WHERE delivered_at IS NULL"
+            "SELECT count(*) FROM outbox WHERE delivered_at IS NULL AND rejected_at IS NULL"
         ).fetchone()
     return int(row[0])
 
 
-async def _send(client: httpx.AsyncClient, path: str, body: str, key: str) -> str | None:
+async def _send(client: httpx.AsyncClient, path: str, body: str, key: str) -> tuple[bool, str | None]:
+    """Sends one call; returns (permanent, error): error None = delivered."""
     settings = get_settings()
     try:
         reply = await client.post(
@@ -87,14 +95,17 @@ async def _send(client: httpx.AsyncClient, path: str, body: str, key: str) -> st
             },
         )
     except httpx.HTTPError as error:
-        return f"{type(error).__name__}: {error}"
+        return False, f"{type(error).__name__}: {error}"
     if reply.status_code in (200, 201, 409):
-        return None
-    return f"HTTP {reply.status_code}: {reply.text[:200]}"
+        return False, None
+    return reply.status_code in PERMANENT_REJECTIONS, f"HTTP {reply.status_code}: {reply.text[:200]}"
 
 
 async def flush_outbox(limit: int = 50) -> int:
-    """Sends pending calls, oldest first, stopping at the first failure.
+    """Sends pending calls, oldest first, stopping at the first failure that may pass.
+
+    A call the backend refuses for good (unknown survey, invalid value: 400/404/410/413/422)
+    is set aside with its reason instead of blocking every later call.
 
     Args:
         limit: At most this many calls in one flush.
@@ -106,13 +117,13 @@ async def flush_outbox(limit: int = 50) -> int:
     delivered = 0
     with _connect(settings.outbox_path) as connection:
         rows = connection.execute(
-            "SELECT idempotency_key, path, body FROM outbox WHERE delivered_at IS NULL "
-            "ORDER BY created_at LIMIT ?",
+            "SELECT idempotency_key, path, body FROM outbox "
+            "WHERE delivered_at IS NULL AND rejected_at IS NULL ORDER BY created_at LIMIT ?",
             (limit,),
         ).fetchall()
         async with httpx.AsyncClient(timeout=settings.backend_timeout_seconds) as client:
             for key, path, body in rows:
-                error = await _send(client, path, body, key)
+                permanent, error = await _send(client, path, body, key)
                 if error is None:
                     connection.execute(
                         "UPDATE outbox SET delivered_at = ?, attempts = attempts + 1, "
@@ -120,6 +131,14 @@ async def flush_outbox(limit: int = 50) -> int:
                         (time.time(), key),
                     )
                     delivered += 1
+                    continue
+                if permanent:
+                    connection.execute(
+                        "UPDATE outbox SET rejected_at = ?, attempts = attempts + 1, last_error = ? "
+                        "WHERE idempotency_key = ?",
+                        (time.time(), error, key),
+                    )
+                    logger.error("backend refused call %s for good, set aside: %s", key, error)
                     continue
                 connection.execute(
                     "UPDATE outbox SET attempts = attempts + 1, last_error = ? "

@@ -286,7 +286,7 @@ def start_events(calculator: Calculator, message: dict[str, Any]) -> list[dict[s
     return events
 
 
-ESCAPE_INTENTS = {"deny", "request_human", "goodbye", "out_of_scope", "start_calculation"}
+ESCAPE_INTENTS = {"deny", "request_human", "goodbye", "out_of_scope", "start_calculation", "start_survey"}
 """Intents that leave the calculator instead of being read as an unreadable answer."""
 QUESTION_CONFIDENCE = 0.8
 ESCAPE_CONFIDENCE = 0.6

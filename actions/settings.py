@@ -27,6 +27,10 @@ class ActionSettings:
         outbox_path: SQLite file keeping calls to the backend until they are delivered.
         timezone: The time zone in which "today" is decided for legal dates.
         backend_timeout_seconds: Timeout of one call to the backend.
+        survey_cache_path: SQLite file keeping every compiled survey definition fetched, by
+            (id, version), so a backend outage mid-survey does not stop the worker.
+        survey_definition_ttl_seconds: How long a fetched definition or list is reused in
+            memory before the backend is asked again.
     """
 
     backend_url: str
@@ -34,6 +38,8 @@ class ActionSettings:
     outbox_path: Path
     timezone: str
     backend_timeout_seconds: float
+    survey_cache_path: Path = REPO_ROOT / "var" / "survey_definitions.sqlite3"
+    survey_definition_ttl_seconds: float = 60.0
 
     def today(self) -> date:
         """Returns today's date in the configured time zone (Vietnam by default)."""
@@ -50,10 +56,17 @@ def get_settings() -> ActionSettings:
     outbox = os.environ.get("ACTIONS_OUTBOX_DB") or str(
         REPO_ROOT / "var" / "actions_outbox.sqlite3"
     )
+    survey_cache = os.environ.get("SURVEY_CACHE_DB") or str(
+        Path(outbox).parent / "survey_definitions.sqlite3"
+    )
     return ActionSettings(
         backend_url=(os.environ.get("BACKEND_URL") or "http://127.0.0.1:8000").rstrip("/"),
         service_token=os.environ.get("BACKEND_SERVICE_TOKEN", ""),
         outbox_path=Path(outbox),
         timezone=os.environ.get("BOT_TIMEZONE") or "Asia/Ho_Chi_Minh",
         backend_timeout_seconds=float(os.environ.get("BACKEND_TIMEOUT_SECONDS") or 3.0),
+        survey_cache_path=Path(survey_cache),
+        survey_definition_ttl_seconds=float(
+            os.environ.get("SURVEY_DEFINITION_TTL_SECONDS") or 60.0
+        ),
     )

@@ -8,6 +8,9 @@ ensure_venvs
 load_env
 train_model
 migrate_db
+# The early-year survey, imported and opened once (staff changes are kept on later starts).
+( cd "$ROOT" && "$BACKEND_VENV/bin/python" -m backend.app.cli import-survey surveys/khao_sat_dau_nam.yml \
+  --open --if-absent ) || die "could not import surveys/khao_sat_dau_nam.yml"
 
 pids=()
 stop_all() {

@@ -23,6 +23,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from backend.app.api.routes import (
+    bot_surveys,
+    campaigns,
     chat,
     conversations,
     events,
@@ -33,6 +35,7 @@ from backend.app.api.routes import (
     pages,
     review,
     staff,
+    surveys,
     units,
 )
 from backend.app.core.config import settings
@@ -143,6 +146,9 @@ def create_app() -> FastAPI:
     app.include_router(review.router)
     app.include_router(handoffs_inbox.router)
     app.include_router(events.router)
+    app.include_router(bot_surveys.router)
+    app.include_router(surveys.router)
+    app.include_router(campaigns.router)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, error: StarletteHTTPException) -> Response:

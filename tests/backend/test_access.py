@@ -14,6 +14,7 @@ PUBLIC = {
     ("get", "/login"),
     ("get", "/chat"),
     ("get", "/chat/messages"),
+    ("get", "/i/{token}"),  # survey invitation links (QR codes): public by design
 }
 
 

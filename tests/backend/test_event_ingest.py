@@ -133,3 +133,27 @@ def test_ingest_event_does_not_log_the_officer_reply_twice() -> None:
         ingest_event(session, action_event("w7", "action_officer_reply"))
         ingest_event(session, bot_event("w7", "[Cán bộ công đoàn] chào anh"))
     assert [m.role for m in _messages("w7")] == ["user"]
+
+
+def test_ingest_event_keeps_survey_answers_out_of_the_conversation_log() -> None:
+    with session_scope() as session:
+        ingest_event(session, user_event("w8", "khảo sát", "start_survey", 0.98))
+        ingest_event(session, action_event("w8", "action_start_survey"))
+        ingest_event(session, bot_event("w8", "Câu 1/25 · Thông tin chung\nAnh/chị thuộc nhóm tuổi nào?"))
+        ingest_event(session, action_event("w8", "survey_form"))
+        ingest_event(session, bot_event("w8", "Câu 2/25 · Giới tính", [{"title": "Nữ", "payload": "2"}]))
+        ingest_event(session, user_event("w8", "nữ, lương 6tr5", "inform", 0.4, entities=[{"entity": "money"}]))
+        ingest_event(session, action_event("w8", "survey_form"))
+        ingest_event(session, bot_event("w8", "Dạ, em ghi nhận: Nữ."))
+        ingest_event(session, action_event("w8", "action_survey_finish"))
+        ingest_event(session, bot_event("w8", "Dạ, em cảm ơn anh/chị đã hoàn thành khảo sát!"))
+        ingest_event(session, user_event("w8", "lương tối thiểu vùng 1", "ask_min_wage", 0.97))
+    messages = _messages("w8")
+    texts = [m.text for m in messages]
+    assert texts[0] == "khảo sát"
+    assert texts[1].startswith("Câu 1/25")  # the survey's opening, said before any answer
+    assert "nữ, lương 6tr5" not in texts and "Dạ, em ghi nhận: Nữ." not in texts
+    assert texts[3] == "[câu trả lời khảo sát — không lưu trong nhật ký]"
+    assert messages[3].intent is None and not messages[3].entities
+    assert texts[4].startswith("[bước khảo sát") and texts[5].startswith("[bước khảo sát")
+    assert texts[-1] == "lương tối thiểu vùng 1" and messages[-1].intent == "ask_min_wage"

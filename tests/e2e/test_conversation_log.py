@@ -20,6 +20,7 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
+from tests.e2e.conftest import csrf_of as _csrf
 from tests.support.stack import Stack
 
 QUESTIONS = (
@@ -37,7 +38,6 @@ _MESSAGE = re.compile(
 )
 _INTENT = re.compile(r"<code>(.*?)</code>")
 _CONFIDENCE = re.compile(r"<span[^>]*>\s*([0-9.]+|—)\s*</span>")
-_CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 T = TypeVar("T")
 
 
@@ -75,27 +75,6 @@ def _db_scalar(stack: Stack, query: str, **params: object) -> object:
         engine.dispose()
 
 
-def _csrf(page: str) -> str:
-    found = _CSRF_FIELD.search(page)
-    assert found is not None, "no CSRF field in the page"
-    return found.group(1)
-
-
-@pytest.fixture()
-def admin(stack: Stack) -> Iterator[httpx.Client]:
-    """An HTTP client logged in through the form as the .env.example admin."""
-    with httpx.Client(base_url=stack.backend_url, timeout=15, follow_redirects=True) as client:
-        token = _csrf(client.get("/login").text)
-        reply = client.post(
-            "/login",
-            data={
-                "email": stack.env["ADMIN_EMAIL"],
-                "password": stack.env["ADMIN_PASSWORD"],
-                "csrf_token": token,
-            },
-        )
-        assert reply.status_code == 200 and str(reply.url).endswith("/admin"), reply.status_code
-        yield client
 
 
 def _read_log(client: httpx.Client, conversation_id: int) -> list[LoggedMessage]:

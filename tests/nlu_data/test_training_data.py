@@ -73,7 +73,7 @@ KNOWLEDGE_INTENTS: tuple[str, ...] = (
 )
 # Intents of other features whose examples also live in nlu_data/nlu (button-driven flows);
 # they are trained like the others but have no held-out questions.
-FLOW_INTENTS: tuple[str, ...] = ("start_calculation", "start")
+FLOW_INTENTS: tuple[str, ...] = ("start_calculation", "start", "start_survey")
 ALL_INTENTS: tuple[str, ...] = GENERAL_INTENTS + KNOWLEDGE_INTENTS + FLOW_INTENTS
 HELDOUT_INTENTS: tuple[str, ...] = GENERAL_INTENTS + KNOWLEDGE_INTENTS
 

@@ -12,7 +12,11 @@ Lives here: ``FakeMessenger``, an ASGI app (Starlette) plus a Python API for tes
   text ≤ 640 (100), sender actions alone, 300 calls/s per page (613), blocked users (551), and
   answers HTTP 400 with ``{"error": {message, type, code, error_subcode, fbtrace_id}}`` (§3–6);
 - it echoes every delivered message back as an ``is_echo`` webhook when asked to;
-- it can fail the next N sends with a 5xx and records what each user received.
+- it can fail the next N sends with a 5xx and records what each user received;
+- for push campaigns: users registered in bulk (80,000 at once, each with its own last
+  message time), a configurable rate limit (``set_rate_limit(calls, window_seconds)``: 613
+  past it), deliveries counted per user so duplicates show (``delivery_counts``/``duplicates``),
+  and API call logging that can be turned off for benchmarks (``log_api_calls``).
 Run as a process (``python -m tests.platforms.fake_messenger``, see ``main``) it is driven over
 HTTP through the ``/_sim/...`` routes.
 Must not import the bot's code.
@@ -69,6 +73,7 @@ class MessengerSimConfig:
     webhook_timeout_seconds: float = 5.0
     webhook_retry_delays: Sequence[float] = (0.0, 30.0, 300.0)
     send_echoes: bool = False
+    log_api_calls: bool = True
 
 
 @dataclass
@@ -119,6 +124,9 @@ class FakeMessenger(SimulatedPlatform):
                 Route("/_sim/inbox/{psid}", self._sim_inbox, methods=["GET"]),
                 Route("/_sim/users/{psid}/text", self._sim_user_text, methods=["POST"]),
                 Route("/_sim/fail_next", self._sim_fail_next, methods=["POST"]),
+                Route("/_sim/users", self._sim_register_users, methods=["POST"]),
+                Route("/_sim/rate_limit", self._sim_rate_limit, methods=["POST"]),
+                Route("/_sim/delivery_counts", self._sim_delivery_counts, methods=["GET"]),
             ]
         )
         super().__init__(
@@ -128,6 +136,7 @@ class FakeMessenger(SimulatedPlatform):
         self.sender_actions: dict[str, list[str]] = {}
         self.limiter = SlidingWindowLimiter(self.config.rate_limit_per_second, 1.0)
         self.token_valid = True
+        self.rate_limited_calls = 0
         self._background: set[asyncio.Task[Any]] = set()
 
     # --- Python API: state ----------------------------------------------------------------
@@ -137,14 +146,56 @@ class FakeMessenger(SimulatedPlatform):
         with self.lock:
             self.token_valid = False
 
-    def set_rate_limit(self, per_second: int) -> None:
-        """Changes the Send API limit (calls per second per page).
+    def set_rate_limit(self, per_second: int, window_seconds: float = 1.0) -> None:
+        """Changes the Send API limit (calls per window per page; Messenger's is 300 per second).
 
         Args:
-            per_second: The new limit.
+            per_second: Calls allowed per window.
+            window_seconds: The window's length (1 s by default, as Meta states it).
         """
         with self.lock:
-            self.limiter = SlidingWindowLimiter(per_second, 1.0)
+            self.limiter = SlidingWindowLimiter(per_second, window_seconds)
+
+    def register_users(self, psids: Sequence[str], hours_ago: float = 0.0) -> None:
+        """Registers many users at once, as if each last wrote ``hours_ago`` hours ago.
+
+        Args:
+            psids: The users.
+            hours_ago: How long ago they last wrote to the page.
+        """
+        at = _now_ms() - int(hours_ago * 3_600_000)
+        with self.lock:
+            for psid in psids:
+                self.users[psid] = MessengerUser(psid, last_message_ms=at)
+
+    def delivery_counts(self) -> dict[str, int]:
+        """How many messages each user received (a push campaign expects 1).
+
+        Returns:
+            Count per PSID, for users who received at least one.
+        """
+        with self.lock:
+            return {psid: len(entries) for psid, entries in self.inbox.items() if entries}
+
+    def duplicates(self) -> dict[str, int]:
+        """Users who received more than one message.
+
+        Returns:
+            Count per PSID, only above 1.
+        """
+        return {psid: count for psid, count in self.delivery_counts().items() if count > 1}
+
+    def calls_with_error(self, code: int) -> int:
+        """Counts send calls answered with an error code (needs ``log_api_calls``).
+
+        Args:
+            code: E.g. 613.
+
+        Returns:
+            The count.
+        """
+        with self.lock:
+            return sum(1 for entry in self.api_log if entry.get("error") == code)
 
     def set_last_message(self, psid: str, hours_ago: float) -> None:
         """Moves a user's last message into the past (to close the 24 h window).
@@ -393,9 +444,9 @@ class FakeMessenger(SimulatedPlatform):
         if isinstance(body, dict) and isinstance(body.get("recipient"), dict):
             recipient = str(body["recipient"].get("id", ""))
         result = self._judge_send(request, body, recipient)
-        payload = json.loads(bytes(result.body))
-        error = payload.get("error") or {}
-        if not (isinstance(body, dict) and "sender_action" in body and result.status_code == 200):
+        is_action = isinstance(body, dict) and "sender_action" in body and result.status_code == 200
+        if self.config.log_api_calls and not is_action:
+            error = json.loads(bytes(result.body)).get("error") or {}
             self.log_api_call(
                 {
                     "endpoint": "messages",
@@ -426,6 +477,8 @@ class FakeMessenger(SimulatedPlatform):
         with self.lock:
             allowed = self.limiter.allow(self.config.page_id)
         if not allowed:
+            with self.lock:
+                self.rate_limited_calls += 1
             return graph_error(613, "Calls to this API have exceeded the rate limit.")
         if not isinstance(body, dict) or not recipient:
             return graph_error(100, "(#100) param recipient must be non-empty.")
@@ -460,6 +513,7 @@ class FakeMessenger(SimulatedPlatform):
                 "message": delivered,
                 "messaging_type": body.get("messaging_type"),
                 "tag": body.get("tag"),
+                "at": time.time(),
             },
         )
         if self.config.send_echoes and self.webhook_url:
@@ -554,6 +608,20 @@ class FakeMessenger(SimulatedPlatform):
         body = await request.json()
         self.fail_next(int(body.get("count", 1)), int(body.get("http_status", 503)))
         return JSONResponse({"ok": True})
+
+    async def _sim_register_users(self, request: Request) -> JSONResponse:
+        body = await request.json()
+        users = [str(user) for user in body.get("user_ids", [])]
+        self.register_users(users, float(body.get("hours_ago", 0.0)))
+        return JSONResponse({"registered": len(users)})
+
+    async def _sim_rate_limit(self, request: Request) -> JSONResponse:
+        body = await request.json()
+        self.set_rate_limit(int(body["calls"]), float(body.get("window_seconds", 1.0)))
+        return JSONResponse({"ok": True})
+
+    async def _sim_delivery_counts(self, _: Request) -> JSONResponse:
+        return JSONResponse({"data": self.delivery_counts()})
 
 
 def main() -> None:

@@ -11,7 +11,12 @@ Lives here: ``FakeZalo``, an ASGI app (Starlette) plus a Python API for tests. A
   90,000 s (configurable) with ``expires_in`` as a string, and single-use refresh tokens (§3.5);
 - ``POST /message/template`` (ZNS) validates the phone (-108), template (-109) and daily quota
   (-115), then fires a ``user_received_message`` webhook with the ``tracking_id`` (§4);
-- it can fail the next N sends with a 5xx and records what each user received.
+- it can fail the next N sends with a 5xx and records what each user received;
+- for push campaigns: users registered in bulk (80,000 at once, each with its own last
+  interaction), users who restricted the OA's messages (-244), a configurable rate limit
+  (``set_rate_limit(calls, window_seconds)``: -32 past it), deliveries counted per user so
+  duplicates show (``delivery_counts``/``duplicates``), and API call logging that can be turned
+  off for benchmarks (``ZaloSimConfig.log_api_calls``).
 Run as a process (``python -m tests.platforms.fake_zalo``, see ``main``) it is driven over HTTP
 through the ``/_sim/...`` routes.
 Must not import the bot's code.
@@ -51,6 +56,7 @@ _ZALO_ERRORS = {
     -216: "Access token is invalid",
     -220: "access_token is expired or removed",
     -230: "User has not interacted with the OA in the past 7 days",
+    -244: "User has restricted this message type from your OA",
     -108: "Phone number invalid",
     -109: "Template ID invalid",
     -115: "Out of quota",
@@ -77,6 +83,7 @@ class ZaloSimConfig:
     webhook_retry_delays: Sequence[float] = (30.0, 300.0, 900.0, 1800.0, 3600.0)
     zns_templates: frozenset[str] = frozenset({"survey_reminder"})
     zns_daily_quota: int = 500
+    log_api_calls: bool = True
 
 
 @dataclass
@@ -86,6 +93,7 @@ class ZaloUser:
     user_id: str
     followed: bool = True
     last_interaction_ms: int = 0
+    restricted: bool = False
 
 
 @dataclass
@@ -135,6 +143,9 @@ class FakeZalo(SimulatedPlatform):
                 Route("/_sim/users/{user_id}/text", self._sim_user_text, methods=["POST"]),
                 Route("/_sim/fail_next", self._sim_fail_next, methods=["POST"]),
                 Route("/_sim/expire_access_tokens", self._sim_expire, methods=["POST"]),
+                Route("/_sim/users", self._sim_register_users, methods=["POST"]),
+                Route("/_sim/rate_limit", self._sim_rate_limit, methods=["POST"]),
+                Route("/_sim/delivery_counts", self._sim_delivery_counts, methods=["GET"]),
             ]
         )
         super().__init__(
@@ -147,6 +158,7 @@ class FakeZalo(SimulatedPlatform):
         self.tokens = _TokenBook()
         self.limiter = SlidingWindowLimiter(self.config.rate_limit_per_minute, 60.0)
         self.zns_sent_today = 0
+        self.rate_limited_calls = 0
         self._background: set[asyncio.Task[Any]] = set()
 
     # --- Python API: tokens and users -----------------------------------------------------
@@ -185,14 +197,66 @@ class FakeZalo(SimulatedPlatform):
         with self.lock:
             return self.tokens.refreshes
 
-    def set_rate_limit(self, per_minute: int) -> None:
-        """Changes the API rate limit (calls per minute per app).
+    def set_rate_limit(self, per_minute: int, window_seconds: float = 60.0) -> None:
+        """Changes the API rate limit (calls per window per app; Zalo's is 4,000 per minute).
 
         Args:
-            per_minute: The new limit.
+            per_minute: Calls allowed per window.
+            window_seconds: The window's length (60 s by default, as Zalo states it).
         """
         with self.lock:
-            self.limiter = SlidingWindowLimiter(per_minute, 60.0)
+            self.limiter = SlidingWindowLimiter(per_minute, window_seconds)
+
+    def register_users(self, user_ids: Sequence[str], hours_ago: float = 0.0, followed: bool = True) -> None:
+        """Registers many users at once (cheap: 80,000 take well under a second).
+
+        Args:
+            user_ids: The users.
+            hours_ago: How long ago they last interacted with the OA.
+            followed: Whether they follow the OA.
+        """
+        at = _now_ms() - int(hours_ago * 3_600_000)
+        with self.lock:
+            for user_id in user_ids:
+                self.users[user_id] = ZaloUser(user_id, followed=followed, last_interaction_ms=at)
+
+    def restrict_user(self, user_id: str) -> None:
+        """The user restricts the OA's messages (sends then fail with -244).
+
+        Args:
+            user_id: The user.
+        """
+        with self.lock:
+            self.users.setdefault(user_id, ZaloUser(user_id)).restricted = True
+
+    def delivery_counts(self) -> dict[str, int]:
+        """How many consultation messages each user received (a push campaign expects 1).
+
+        Returns:
+            Count per user id, for users who received at least one.
+        """
+        with self.lock:
+            return {user_id: len(entries) for user_id, entries in self.inbox.items() if entries}
+
+    def duplicates(self) -> dict[str, int]:
+        """Users who received more than one message.
+
+        Returns:
+            Count per user id, only above 1.
+        """
+        return {user_id: count for user_id, count in self.delivery_counts().items() if count > 1}
+
+    def calls_with_error(self, code: int) -> int:
+        """Counts send calls answered with an error code (needs ``log_api_calls``).
+
+        Args:
+            code: E.g. -32.
+
+        Returns:
+            The count.
+        """
+        with self.lock:
+            return sum(1 for entry in self.api_log if entry.get("error") == code)
 
     def set_last_interaction(self, user_id: str, hours_ago: float) -> None:
         """Moves a user's last interaction into the past (to test the windows).
@@ -368,16 +432,17 @@ class FakeZalo(SimulatedPlatform):
         if isinstance(body, dict) and isinstance(body.get("recipient"), dict):
             recipient = str(body["recipient"].get("user_id", ""))
         result = self._judge_cs(request, body, recipient)
-        payload = json.loads(bytes(result.body))
-        self.log_api_call(
-            {
-                "endpoint": "message/cs",
-                "recipient": recipient,
-                "http_status": result.status_code,
-                "error": payload.get("error"),
-                "request": body,
-            }
-        )
+        if self.config.log_api_calls:
+            payload = json.loads(bytes(result.body))
+            self.log_api_call(
+                {
+                    "endpoint": "message/cs",
+                    "recipient": recipient,
+                    "http_status": result.status_code,
+                    "error": payload.get("error"),
+                    "request": body,
+                }
+            )
         return result
 
     def _judge_cs(self, request: Request, body: Any, recipient: str) -> JSONResponse:
@@ -396,6 +461,8 @@ class FakeZalo(SimulatedPlatform):
             "X-RateLimit-Remain": str(remaining),
         }
         if not allowed:
+            with self.lock:
+                self.rate_limited_calls += 1
             return _error(-32, headers=headers)
         if not isinstance(body, dict) or not recipient:
             return _error(-201, "recipient", headers)
@@ -421,6 +488,8 @@ class FakeZalo(SimulatedPlatform):
             user = self.users.get(recipient)
             if user is None or not user.followed:
                 return _error(-213, headers=headers)
+            if user.restricted:
+                return _error(-244, headers=headers)
             age_ms = _now_ms() - user.last_interaction_ms
         if age_ms > self.config.interaction_window_days * 86_400_000:
             return _error(-230, headers=headers)
@@ -434,6 +503,7 @@ class FakeZalo(SimulatedPlatform):
                 "message": message,
                 "quota_type": quota_type,
                 "sent_time": sent_time,
+                "at": time.time(),
             },
         )
         return JSONResponse(
@@ -559,6 +629,20 @@ class FakeZalo(SimulatedPlatform):
     async def _sim_expire(self, _: Request) -> JSONResponse:
         self.expire_access_tokens()
         return JSONResponse({"ok": True})
+
+    async def _sim_register_users(self, request: Request) -> JSONResponse:
+        body = await request.json()
+        users = [str(user) for user in body.get("user_ids", [])]
+        self.register_users(users, float(body.get("hours_ago", 0.0)), bool(body.get("followed", True)))
+        return JSONResponse({"registered": len(users)})
+
+    async def _sim_rate_limit(self, request: Request) -> JSONResponse:
+        body = await request.json()
+        self.set_rate_limit(int(body["calls"]), float(body.get("window_seconds", 60.0)))
+        return JSONResponse({"ok": True})
+
+    async def _sim_delivery_counts(self, _: Request) -> JSONResponse:
+        return JSONResponse({"data": self.delivery_counts()})
 
 
 def main() -> None:

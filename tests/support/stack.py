@@ -45,6 +45,25 @@ class Stack:
         """The REST channel's webhook URL."""
         return f"{self.rasa_url}/webhooks/rest/webhook"
 
+    def restart(self, *names: str) -> None:
+        """Stops the named processes (all at once, as a crash would), then starts them again.
+
+        Args:
+            names: Keys of ``processes``: "rasa", "actions", "backend".
+        """
+        for name in names:
+            self.processes[name].stop()
+        for name in names:
+            self.processes[name].start()
+        ready = {
+            "backend": (f"{self.backend_url}/healthz", 60),
+            "actions": (f"{self.actions_url}/health", 60),
+            "rasa": (f"{self.rasa_url}/status", 240),
+        }
+        for name in names:
+            url, timeout = ready[name]
+            self.processes[name].wait_until(http_ok(url), timeout=timeout)
+
     def say(self, sender: str, text: str) -> list[dict]:
         """Sends one message over the REST channel and returns the bot's replies."""
         reply = httpx.post(self.rest_webhook, json={"sender": sender, "message": text}, timeout=30)

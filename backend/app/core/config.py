@@ -53,6 +53,59 @@ class Settings(BaseSettings):
     rasa_reply_timeout_seconds: float = 10.0
     rasa_domain_path: Path = REPO_ROOT / "domain.yml"
 
+    # --- Push campaigns and their dispatcher (issue 8) -------------------------------------
+    # The platforms' Send API hosts and tokens (same variable names as the bot's channels).
+    zalo_api_base: str = "https://openapi.zalo.me"
+    zalo_access_token: str = ""
+    zalo_oa_id: str = ""
+    messenger_api_base: str = "https://graph.facebook.com/v25.0"
+    messenger_page_access_token: str = ""
+    messenger_page_username: str = ""
+    # The bot's channel state file: the dispatcher reads the newest Zalo access token there (the
+    # bot refreshes it; refresh tokens are single use, so the backend never refreshes itself).
+    channel_state_db: str | None = None
+    # Where workers open invitation links (the /i/<token> page and the web chat).
+    public_base_url: str = "http://127.0.0.1:8000"
+    # Start the dispatcher inside the app (else run: python -m backend.app.workers.dispatcher).
+    push_dispatcher_enabled: bool = False
+    # Platform limits: Zalo OA API 4,000 requests/min per app, Messenger 300 messages/s per page.
+    push_zalo_rate_per_minute: int = 4000
+    push_messenger_rate_per_second: int = 300
+    # Share of the limit the dispatcher aims at (the rest absorbs bursts and network jitter).
+    push_rate_headroom: float = 0.95
+    # How many dispatchers run at once; each paces itself at 1/N of the platform limit.
+    push_dispatchers: int = 1
+    # Hours when a platform's rows wait ("HH:MM-HH:MM" local time; empty = never).
+    push_zalo_quiet_hours: str = "22:00-06:00"
+    push_messenger_quiet_hours: str = ""
+    push_timezone: str = "Asia/Ho_Chi_Minh"
+    # Send API calls under way at once per platform (and connections kept open to it).
+    push_concurrency: int = 16
+    push_claim_seconds: float = 2.0
+    push_lease_seconds: float = 60.0
+    push_sending_stale_seconds: float = 120.0
+    push_max_attempts: int = 5
+    push_retry_base_seconds: float = 30.0
+    push_retry_max_seconds: float = 1800.0
+    push_rate_limit_pause_seconds: float = 1.0
+    push_poll_seconds: float = 1.0
+    push_http_timeout_seconds: float = 10.0
+
+    @field_validator("channel_state_db")
+    @classmethod
+    def _resolve_channel_state_db(cls, value: str | None) -> str | None:
+        """Relative paths are relative to the repository root, like the bot's CHANNEL_STATE_DB."""
+        if not value:
+            return None
+        path = Path(value)
+        return str(path if path.is_absolute() else REPO_ROOT / path)
+
+    @field_validator("zalo_api_base", "messenger_api_base", "public_base_url")
+    @classmethod
+    def _strip_base_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+    # --- end of push campaigns ---------------------------------------------------------------
+
     @field_validator("rasa_events_db")
     @classmethod
     def _resolve_events_db(cls, value: str | None) -> str | None:

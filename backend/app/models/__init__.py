@@ -9,6 +9,7 @@ from backend.app.models.conversation import Conversation, EventCursor, Message, 
 from backend.app.models.handoff import HandoffRequest
 from backend.app.models.member import Member  # noqa: F401
 from backend.app.models.staff import LoginFailure, Staff, StaffSession
+from backend.app.models.survey import Survey, SurveyAnswer, SurveyIngestKey, SurveyResponse
 from backend.app.models.unit import Unit
 
 __all__ = [
@@ -18,5 +19,9 @@ __all__ = [
     "LoginFailure",
     "Staff",
     "StaffSession",
+    "Survey",
+    "SurveyAnswer",
+    "SurveyIngestKey",
+    "SurveyResponse",
     "Unit",
 ]

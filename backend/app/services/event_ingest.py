@@ -29,6 +29,13 @@ HANDOFF_INTENTS = frozenset({"request_human"})
 # Rasa writes intents triggered through its HTTP API as user events with this text prefix.
 EXTERNAL_PREFIX = "EXTERNAL: "
 OFFICER_REPLY_ACTION = "action_officer_reply"
+# While the survey form asks, the worker's messages are survey answers: they reach the backend
+# pseudonymously through the survey API and must not sit in the conversation log under the
+# sender id. The log keeps that a survey step happened, not what was said.
+SURVEY_FORM_ACTIONS = frozenset({"survey_form", "validate_survey_form", "action_ask_survey_answer"})
+SURVEY_ACTIONS = SURVEY_FORM_ACTIONS | {"action_survey_finish"}
+SURVEY_ANSWER_PLACEHOLDER = "[câu trả lời khảo sát — không lưu trong nhật ký]"
+SURVEY_STEP_PLACEHOLDER = "[bước khảo sát — nội dung không lưu trong nhật ký]"
 
 
 @dataclass(frozen=True)
@@ -135,6 +142,8 @@ def _ingest_user(
 ) -> Message | None:
     text = str(event.get("text") or "")
     parse_data = event.get("parse_data") or {}
+    if conversation.last_action in SURVEY_FORM_ACTIONS and not text.startswith(EXTERNAL_PREFIX):
+        text, parse_data = SURVEY_ANSWER_PLACEHOLDER, {}
     intent = (parse_data.get("intent") or {}).get("name")
     confidence = (parse_data.get("intent") or {}).get("confidence")
     if text.startswith(EXTERNAL_PREFIX):
@@ -188,6 +197,8 @@ def _ingest_bot(
     text = str(event.get("text") or "")
     if not text and data.get("custom"):
         text = json.dumps(data["custom"], ensure_ascii=False)
+    if conversation.last_action in SURVEY_ACTIONS:  # confirmations repeat the worker's answer
+        text, buttons = SURVEY_STEP_PLACEHOLDER, None
     return append_message(
         session,
         conversation=conversation,
