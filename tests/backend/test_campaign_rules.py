@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 import time
+from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -21,7 +24,18 @@ from backend.app.services.campaign_rules import (
 )
 from backend.app.services.campaign_send import Verdict, classify_messenger, classify_zalo
 
+T = TypeVar("T")
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def run_async(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Runs a coroutine on a fresh event loop in its own thread (the browser tests keep
+    Playwright's loop running in the main thread for the whole session)."""
+    result: dict[str, T] = {}
+    thread = threading.Thread(target=lambda: result.setdefault("value", asyncio.run(factory())))
+    thread.start()
+    thread.join()
+    return result["value"]
 
 
 @pytest.mark.parametrize(
@@ -148,7 +162,7 @@ def test_campaign_rules_limiter_never_exceeds_the_platform_window() -> None:
             await limiter.acquire()
             stamps.append(time.monotonic())
 
-    asyncio.run(run())
+    run_async(run)
     worst = max(sum(1 for other in stamps if start <= other < start + 1.0) for start in stamps)
     assert worst <= limit.calls
     rate = len(stamps) / (stamps[-1] - stamps[0])
@@ -168,7 +182,7 @@ def test_campaign_rules_limiter_slows_down_and_recovers() -> None:
         await limiter.acquire()
         return time.monotonic() - started
 
-    assert asyncio.run(wait_then_acquire()) >= 0.19  # every call waits out the pause
+    assert run_async(wait_then_acquire) >= 0.19  # every call waits out the pause
     time.sleep(0.7)
-    asyncio.run(wait_then_acquire())
+    run_async(wait_then_acquire)
     assert limiter.rate > before * 0.9

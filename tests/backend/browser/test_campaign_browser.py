@@ -12,11 +12,14 @@ import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, select
+from sqlalchemy import create_engine, delete, select
 from sqlalchemy.orm import sessionmaker
 
 from backend.app.models.campaign import Campaign
+from backend.app.models.conversation import Conversation, Message
+from backend.app.models.member import Member
 from backend.app.models.survey import Survey
+from backend.app.models.unit import Unit
 from backend.app.schemas.unit import UnitCreate
 from backend.app.services.campaign_invitations import invitation_token
 from backend.app.services.event_ingest import assign_member_unit, ingest_event
@@ -65,8 +68,12 @@ def seeded(live_backend: LiveBackend):  # type: ignore[no-untyped-def]
             people.append(("zalo", f"z{tag}{index}", 60.0 if index < 16 else 24 * 9))
         people += [("rest", f"w{tag}{index}", 1.0) for index in range(5)]
         people += [("zalo", f"n{tag}{index}", None) for index in range(3)]
+        member_ids = []
         for position, (channel, sender, hours) in enumerate(people):
-            assign_member_unit(session, channel=channel, sender_id=sender, unit_id=units[position % 2].id)
+            member = assign_member_unit(
+                session, channel=channel, sender_id=sender, unit_id=units[position % 2].id
+            )
+            member_ids.append(member.id)
             if hours is not None:
                 ingest_event(
                     session,
@@ -80,6 +87,18 @@ def seeded(live_backend: LiveBackend):  # type: ignore[no-untyped-def]
                     },
                 )
     yield {"factory": factory, "province": province, "units": units, "slug": slug, "people": people}
+    # The live backend is shared by the browser tests: leave its database as it was.
+    senders = [sender for _, sender, _ in people]
+    with factory() as session, session.begin():
+        survey_id = session.scalar(select(Survey.id).where(Survey.slug == slug))
+        session.execute(delete(Campaign).where(Campaign.survey_id == survey_id))
+        conversations = select(Conversation.id).where(Conversation.sender_id.in_(senders))
+        session.execute(delete(Message).where(Message.conversation_id.in_(conversations)))
+        session.execute(delete(Conversation).where(Conversation.sender_id.in_(senders)))
+        session.execute(delete(Member).where(Member.id.in_(member_ids)))
+        session.execute(delete(Survey).where(Survey.id == survey_id))
+        session.execute(delete(Unit).where(Unit.id.in_([unit.id for unit in units])))
+        session.execute(delete(Unit).where(Unit.id == province.id))
     engine.dispose()
 
 

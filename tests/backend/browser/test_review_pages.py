@@ -85,7 +85,8 @@ def seeded(live_backend: LiveBackend) -> Iterator[Seeded]:
     try:
         with factory() as session, session.begin():
             root = _create_unit(session, f"TLD{tag}", "Tổng Liên đoàn Lao động Việt Nam")
-            unit_a = _create_unit(session, f"LDA{tag}", "LĐLĐ tỉnh Bình Dương", root)
+            unit_a_name = f"LĐLĐ tỉnh Bình Dương {tag}"  # unique: other browser tests share the backend
+            unit_a = _create_unit(session, f"LDA{tag}", unit_a_name, root)
             unit_b = _create_unit(session, f"LDB{tag}", "Công đoàn Dệt May Việt Nam", root)
             staff_a, staff_b = f"canbo-a-{tag}@congdoan.test", f"canbo-b-{tag}@congdoan.test"
             _create_staff(session, staff_a, unit_a)
@@ -150,7 +151,7 @@ def seeded(live_backend: LiveBackend) -> Iterator[Seeded]:
                 conversation_b=_conversation_id(session, sender_b),
                 conversation_calm=_conversation_id(session, sender_calm),
                 wrong_message_id=wrong,
-                unit_a_name="LĐLĐ tỉnh Bình Dương",
+                unit_a_name=unit_a_name,
                 staff_a_email=staff_a,
                 staff_b_email=staff_b,
             )

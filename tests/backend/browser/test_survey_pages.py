@@ -11,6 +11,7 @@ backend's own ``value_to_text``.
 from __future__ import annotations
 
 import io
+import os
 import random
 import uuid
 from collections.abc import Iterator
@@ -37,7 +38,7 @@ REAL_SURVEY = REPO_ROOT / "surveys" / "khao_sat_dau_nam.yml"
 SLUG = "khao_sat_dau_nam"
 GENERATED = 5000
 SMALL_PROVINCE = "Công đoàn ngành Y tế tỉnh"
-SERVICE_TOKEN = "test-service-token"  # tests/backend/conftest.py sets it for the live backend too
+SERVICE_TOKEN = os.environ["BACKEND_SERVICE_TOKEN"]  # set by tests/backend/conftest.py (or the test command); the live backend inherits it
 
 
 @dataclass(frozen=True)
