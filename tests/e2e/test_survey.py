@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy import create_engine, text
 
 from tests.e2e.conftest import csrf_of
 from tests.support.stack import Stack
@@ -175,3 +176,33 @@ def test_survey_answered_paused_across_restarts_and_shown_in_results(
         str(cell.value) for sheet in workbook.worksheets[1:] for row in sheet.iter_rows() for cell in row if cell.value
     )
     assert "Từ 25 đến 34 tuổi" in summary
+
+
+def test_survey_answers_stay_out_of_the_conversation_log(stack: Stack, open_survey: str) -> None:
+    sender = f"survey-log-{uuid.uuid4().hex[:8]}"
+    _start(stack, sender)
+    for answer in ANSWERS:
+        _answer(stack, sender, answer)
+    url = stack.database_url
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    engine = create_engine(url)
+    query = text(
+        "SELECT m.role, m.text FROM messages m JOIN conversations c ON c.id = m.conversation_id "
+        "WHERE c.sender_id = :sender ORDER BY m.id"
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            with engine.connect() as connection:
+                logged = [(row.role, row.text) for row in connection.execute(query, {"sender": sender})]
+            redacted = [t for role, t in logged if role == "user" and t.startswith("[câu trả lời khảo sát")]
+            if len(redacted) >= len(ANSWERS) or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+    finally:
+        engine.dispose()
+    assert len(redacted) >= len(ANSWERS), logged
+    assert ("user", "khảo sát") in logged  # the start of a survey is still visible to reviewers
+    everything = "\n".join(t for _, t in logged)
+    assert ANSWERS[-1] not in everything and "Dạ, em ghi nhận" not in everything
