@@ -17,7 +17,8 @@ outbox), then runs the real dispatcher as a separate process until the campaign 
 - the dispatcher's CPU time and peak resident memory (from wait4's rusage);
 - duplicates (members who got more than one message; must be 0) and losses (members who got
   none; must be 0), and the outbox's final statuses.
-Prints the figures and writes them to bench/results/push.json.
+Prints the figures and writes them to bench/results/push.json under the database's name
+("postgresql" or "sqlite"; the other database's last run is kept).
 """
 
 from __future__ import annotations
@@ -224,6 +225,20 @@ def platform_figures(
     }
 
 
+def write_report(path: Path, report: dict[str, Any]) -> None:
+    """Stores the run under its database's name, keeping the other database's last run."""
+    runs: dict[str, Any] = {}
+    if path.exists():
+        try:
+            runs = dict(json.loads(path.read_text(encoding="utf-8")).get("runs", {}))
+        except (ValueError, AttributeError):
+            runs = {}
+    runs[report["database"]] = report
+    path.parent.mkdir(parents=True, exist_ok=True)
+    body = {"benchmark": "push: one survey campaign to simulated members", "runs": runs}
+    path.write_text(json.dumps(body, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description="Push 80,000 survey invitations through the simulated platforms."
@@ -376,8 +391,7 @@ def main() -> int:
             ),
         },
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_report(args.out, report)
     print(json.dumps(report, indent=2, ensure_ascii=False))
     return 0 if exit_code == 0 and all(report["targets"].values()) else 1
 

@@ -80,7 +80,7 @@ class Settings(BaseSettings):
     push_messenger_quiet_hours: str = ""
     push_timezone: str = "Asia/Ho_Chi_Minh"
     # Send API calls under way at once per platform (and connections kept open to it).
-    push_concurrency: int = 16
+    push_concurrency: int = 32
     push_claim_seconds: float = 2.0
     push_lease_seconds: float = 60.0
     push_sending_stale_seconds: float = 120.0

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import (
     ColumnElement,
@@ -105,6 +105,7 @@ def _subtree_condition(session: Session, unit_ids: Sequence[int]) -> ColumnEleme
 
 def _classified(session: Session, audience: Audience, now: datetime):  # type: ignore[no-untyped-def]
     """Builds ``SELECT member id, channel, platform id, reason, billable`` for the audience."""
+    now = now.astimezone(UTC)  # SQLite compares the stored UTC wall-clock text
     senders = (
         select(Conversation.member_id.label("member_id"), func.max(Conversation.sender_id).label("sender_id"))
         .where(Conversation.member_id.is_not(None))

@@ -4,7 +4,8 @@ Lives here: ``ZaloPushClient`` (POST /v3.0/oa/message/cs with the ``access_token
 token is read again from the bot's channel state on -216/-220, because the bot refreshes it and
 refresh tokens are single use), ``MessengerPushClient`` (POST /me/messages, messaging_type
 UPDATE, bearer page token) and the classifiers turning an answer into a ``Verdict``
-(zalo.md §5, messenger.md §6). One call per ``send``: retries are the outbox's business.
+(zalo.md §5, messenger.md §6), and ``HttpLanes`` (the httpx transports the calls go out on).
+One call per ``send``: retries are the outbox's business.
 
 Transport errors: a connection that never opened means nothing was sent (retry later); a
 connection lost after the request left (read timeout, reset) may have delivered, so the verdict
@@ -19,8 +20,9 @@ import enum
 import importlib.util
 import logging
 import sqlite3
+import ssl
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -206,7 +208,8 @@ class HttpLanes:
 
     def __init__(self, lanes: int, timeout: httpx.Timeout) -> None:
         limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
-        self._transports = [httpx.AsyncHTTPTransport(limits=limits) for _ in range(max(1, lanes))]
+        tls = ssl.create_default_context()  # one CA bundle load for every lane (40 ms each)
+        self._transports = [httpx.AsyncHTTPTransport(verify=tls, limits=limits) for _ in range(max(1, lanes))]
         self._timeout = timeout.as_dict()
         self._free: asyncio.Queue[httpx.AsyncHTTPTransport] = asyncio.Queue()
         for transport in self._transports:
@@ -376,4 +379,3 @@ class MessengerPushClient:
 
 
 PushClient = ZaloPushClient | MessengerPushClient
-ClientFactory = Callable[[httpx.AsyncClient], dict[str, PushClient]]

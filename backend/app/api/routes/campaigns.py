@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
@@ -38,12 +39,11 @@ from backend.app.models.staff import Staff
 from backend.app.models.survey import STATUS_OPEN, Survey
 from backend.app.models.unit import Unit
 from backend.app.services.audit import record_audit
-from backend.app.services.campaign_audience import preview_audience
+from backend.app.services.campaign_audience import Audience, preview_audience
 from backend.app.services.campaign_invitations import invitation_links, qr_png, read_invitation_token
 from backend.app.services.campaign_lifecycle import (
     CampaignCreate,
     CampaignError,
-    audience_of,
     aware_utc,
     cancel_campaign,
     check_request,
@@ -237,7 +237,7 @@ def create_campaign_page(
                 chosen = session.scalars(select(Survey).where(Survey.slug == survey)).first()
                 if chosen is not None:
                     form["message"] = default_invitation_text(chosen.title)
-                    request_in = CampaignCreate(**{**request_in.__dict__, "message_text": form["message"]})
+                    request_in = replace(request_in, message_text=form["message"])
             survey_row = check_request(session=session, staff=staff, request=request_in)
             if survey_row is not None and not can_view_survey(
                 session=session, staff=staff, survey=survey_row
@@ -247,12 +247,10 @@ def create_campaign_page(
             return _form_page(request, session, staff, form, error=gettext(str(error)), status_code=400)
         now = utc_now()
         if action != "create":
-            audience = audience_of(
-                Campaign(
-                    unit_ids=list(request_in.unit_ids),
-                    channels=list(request_in.channels),
-                    survey_id=survey_row.id if survey_row else None,
-                )
+            audience = Audience(
+                unit_ids=list(request_in.unit_ids),
+                channels=list(request_in.channels),
+                survey_id=survey_row.id if survey_row else None,
             )
             preview = preview_audience(session=session, audience=audience, now=now)
             return _form_page(request, session, staff, form, preview=preview)
